@@ -1,0 +1,6 @@
+#!/bin/bash
+# Configures and builds Berth in ./build (Release with debug info).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+ninja -C build

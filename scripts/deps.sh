@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs what Berth needs to build and test, from Debian's archive.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  busybox-static jq bats procps iproute2
+  # interop references and benchmarks
+  docker.io runc crun hyperfine
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

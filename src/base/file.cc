@@ -1,0 +1,127 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+namespace berth {
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_fail("open {}", path);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_fail("read {}", path);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+static Status write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_fail("write {}", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok();
+}
+
+Status write_file(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return sys_fail("open {}", path);
+  return write_all(fd.get(), data, path);
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, int mode) {
+  std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) return sys_fail("create {}", tmp);
+  BERTH_TRY(write_all(fd.get(), data, tmp));
+  if (::fsync(fd.get()) < 0) return sys_fail("fsync {}", tmp);
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) < 0) return sys_fail("rename {} to {}", tmp, path);
+  return ok();
+}
+
+Status mkdir_all(const std::string& path, int mode) {
+  if (path.empty()) return ok();
+  std::string cur;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    cur = path.substr(0, j);
+    if (!cur.empty() && ::mkdir(cur.c_str(), static_cast<mode_t>(mode)) < 0 && errno != EEXIST)
+      return sys_fail("mkdir {}", cur);
+    i = j + 1;
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) return sys_fail("stat {}", path);
+  if (!S_ISDIR(st.st_mode))
+    return fail(ErrorKind::Conflict, "{} exists and is not a directory", path);
+  return ok();
+}
+
+Status remove_all(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+  if (ec) return std::unexpected(Error(ErrorKind::Internal, "remove " + path, ec.value()));
+  return ok();
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string path_join(std::string_view a, std::string_view b) {
+  std::string out(a);
+  while (!out.empty() && out.back() == '/') out.pop_back();
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  out += '/';
+  out += b;
+  return out;
+}
+
+std::string clean_path(std::string_view p) {
+  bool abs = !p.empty() && p.front() == '/';
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i <= p.size()) {
+    size_t j = p.find('/', i);
+    if (j == std::string_view::npos) j = p.size();
+    std::string_view part = p.substr(i, j - i);
+    if (part.empty() || part == ".") {
+    } else if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!abs) {
+        parts.push_back(part);
+      }
+    } else {
+      parts.push_back(part);
+    }
+    i = j + 1;
+  }
+  std::string out = abs ? "/" : "";
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (k) out += '/';
+    out += parts[k];
+  }
+  if (out.empty()) out = ".";
+  return out;
+}
+
+}  // namespace berth

@@ -1,0 +1,32 @@
+// Turning the current process into the container's process: rlimits, user, capabilities,
+// no_new_privs, seccomp, then execve. Shared by the container init and `exec`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "oci/spec.h"
+
+namespace berth::runtime {
+
+// Finds args[0] the way execvp would, using PATH from `env` (resolved in the current root).
+// The error reads like runc's: exec: "foo": executable file not found in $PATH.
+Result<std::string> resolve_executable(const std::vector<std::string>& args,
+                                       const std::vector<std::string>& env);
+
+// Steps that must precede the user switch and need no further input: rlimits, oom score,
+// personality, LSM labels.
+Status setup_process_limits(const oci::Process& p, const oci::Spec& spec);
+
+// The rest, ending in execve; returns only on failure. `seccomp` may be null.
+Status finish_and_exec(const oci::Process& p, const oci::Seccomp* seccomp,
+                       const std::string& executable, bool in_userns);
+
+// Marks every fd >= first close-on-exec (what --preserve-fds leaves open is below it).
+Status mark_cloexec_from(int first);
+
+// HOME from /etc/passwd for uid when env has none; PATH default when env has none.
+std::vector<std::string> complete_env(const std::vector<std::string>& env, uint32_t uid);
+
+}  // namespace berth::runtime
