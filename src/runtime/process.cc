@@ -131,6 +131,10 @@ Result<std::string> resolve_executable(const std::vector<std::string>& args,
                   name);
     if (S_ISDIR(st.st_mode))
       return fail(ErrorKind::PermissionDenied, "exec: \"{}\": is a directory", name);
+    // Like runc (Go's exec.LookPath): no execute bit fails create with "permission denied",
+    // which docker maps to exit code 126.
+    if ((st.st_mode & 0111) == 0)
+      return fail(ErrorKind::PermissionDenied, "exec: \"{}\": permission denied", name);
     return name;
   }
   std::string path = env_value(env, "PATH");

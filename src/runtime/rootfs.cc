@@ -213,6 +213,14 @@ Status enter_rootfs(const RootfsContext& ctx) {
 Status finalize_rootfs(const RootfsContext& ctx) {
   const oci::Spec& spec = *ctx.spec;
   if (spec.linux) {
+    // Sysctls first, as runc does: readonlyPaths usually covers /proc/sys.
+    for (const auto& [key, value] : spec.linux->sysctl) {
+      std::string path = "/proc/sys/" + key;
+      for (size_t i = 10; i < path.size(); ++i)
+        if (path[i] == '.') path[i] = '/';
+      if (auto st = write_file(path, value); !st)
+        return std::unexpected(std::move(st.error()).context("linux.sysctl.{}", key));
+    }
     for (const auto& p : spec.linux->masked_paths) {
       struct stat st;
       if (stat(p.c_str(), &st) < 0) continue;  // nothing to hide
@@ -226,13 +234,6 @@ Status finalize_rootfs(const RootfsContext& ctx) {
         return sys_fail("linux.readonlyPaths: bind {}", p);
       if (auto st = remount_bind(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC); !st)
         return std::unexpected(std::move(st.error()).context("linux.readonlyPaths"));
-    }
-    for (const auto& [key, value] : spec.linux->sysctl) {
-      std::string path = "/proc/sys/" + key;
-      for (size_t i = 10; i < path.size(); ++i)
-        if (path[i] == '.') path[i] = '/';
-      if (auto st = write_file(path, value); !st)
-        return std::unexpected(std::move(st.error()).context("linux.sysctl.{}", key));
     }
     unsigned long prop = propagation_flag(spec.linux->rootfs_propagation);
     if ((prop & MS_SHARED) && mount(nullptr, "/", nullptr, prop, nullptr) < 0)

@@ -25,7 +25,7 @@ struct RootfsContext {
 Status prepare_rootfs(const RootfsContext& ctx);
 // pivot_root (or MS_MOVE + chroot with no_pivot) into the rootfs.
 Status enter_rootfs(const RootfsContext& ctx);
-// After the pivot: maskedPaths, readonlyPaths, sysctl, root.readonly.
+// After the pivot: sysctl, maskedPaths, readonlyPaths, root.readonly.
 Status finalize_rootfs(const RootfsContext& ctx);
 
 }  // namespace berth::runtime

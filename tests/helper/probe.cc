@@ -43,14 +43,14 @@ int status_field(const char* key) {
   return 1;
 }
 
-int rlimit(const char* name) {
+int print_rlimit(const char* name) {
   int res = -1;
   if (!std::strcmp(name, "NOFILE")) res = RLIMIT_NOFILE;
   if (!std::strcmp(name, "NPROC")) res = RLIMIT_NPROC;
   if (!std::strcmp(name, "CORE")) res = RLIMIT_CORE;
   if (!std::strcmp(name, "STACK")) res = RLIMIT_STACK;
   if (res < 0) return usage();
-  rlimit r;
+  struct rlimit r;
   getrlimit(static_cast<__rlimit_resource>(res), &r);
   std::printf("%llu %llu\n", static_cast<unsigned long long>(r.rlim_cur),
               static_cast<unsigned long long>(r.rlim_max));
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "status" && argc > 2) return status_field(argv[2]);
-  if (cmd == "rlimit" && argc > 2) return rlimit(argv[2]);
+  if (cmd == "rlimit" && argc > 2) return print_rlimit(argv[2]);
   if (cmd == "syscall" && argc > 2) return try_syscall(argv[2]);
   if (cmd == "umask") {
     mode_t m = umask(0);

@@ -16,8 +16,8 @@ namespace {
 constexpr std::string_view kSystemRoot = "/sys/fs/cgroup";
 
 constexpr std::array<std::string_view, 14> kV1Controllers = {
-    "cpu",  "cpuacct",    "cpuset",  "memory", "devices", "freezer", "net_cls",
-    "net_prio", "blkio", "perf_event", "hugetlb", "pids", "rdma", "misc"};
+    "cpu",      "cpuacct", "cpuset",     "memory",  "devices", "freezer", "net_cls",
+    "net_prio", "blkio",   "perf_event", "hugetlb", "pids",    "rdma",    "misc"};
 
 bool is_v1_controller_option(std::string_view opt) {
   return opt.starts_with("name=") ||

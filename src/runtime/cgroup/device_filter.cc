@@ -19,7 +19,9 @@ int bpf(int cmd, bpf_attr& attr) {
   return static_cast<int>(::syscall(SYS_bpf, cmd, &attr, sizeof attr));
 }
 
-uint64_t ptr(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
+uint64_t ptr(const void* p) {
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
+}
 
 constexpr char kLicense[] = "Apache";
 

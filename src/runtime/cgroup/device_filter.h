@@ -17,7 +17,7 @@ namespace berth::cgroup {
 
 // An entry of the v1 devices controller's exception list. access is BPF_DEVCG_ACC_* bits.
 struct DeviceException {
-  char type = 'c';  // 'c' or 'b'
+  char type = 'c';                       // 'c' or 'b'
   std::optional<uint32_t> major, minor;  // nullopt is the wildcard '*'
   uint32_t access = 0;
 };

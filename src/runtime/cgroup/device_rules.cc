@@ -153,12 +153,9 @@ Result<std::vector<bpf_insn>> device_filter_program(const std::vector<oci::Devic
   BERTH_ASSIGN(DeviceState state, emulate_device_rules(rules));
   std::vector<bpf_insn> prog = {
       // struct bpf_cgroup_dev_ctx { u32 access_type (access << 16 | type); u32 major, minor; }
-      load_word(BPF_REG_2, 0),
-      alu32_imm(BPF_AND, BPF_REG_2, 0xFFFF),
-      load_word(BPF_REG_3, 0),
-      alu32_imm(BPF_RSH, BPF_REG_3, 16),
-      load_word(BPF_REG_4, 4),
-      load_word(BPF_REG_5, 8),
+      load_word(BPF_REG_2, 0), alu32_imm(BPF_AND, BPF_REG_2, 0xFFFF),
+      load_word(BPF_REG_3, 0), alu32_imm(BPF_RSH, BPF_REG_3, 16),
+      load_word(BPF_REG_4, 4), load_word(BPF_REG_5, 8),
   };
   for (const auto& e : state.exceptions) {
     std::vector<bpf_insn> block;

@@ -19,7 +19,7 @@ namespace berth::cgroup::internal {
 
 Status write_control(const std::string& path, std::string_view value) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
-  if (!fd) return sys_fail("open {}", path);
+  if (!fd) return sys_fail("write {}", path);
   for (;;) {
     ssize_t n = ::write(fd.get(), value.data(), value.size());
     if (n < 0 && errno == EINTR) continue;

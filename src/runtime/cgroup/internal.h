@@ -45,8 +45,7 @@ Result<std::vector<pid_t>> read_procs_tree(const std::string& dir);
 // rmdir `dir` after its descendants; ENOENT is success, EBUSY is retried for a short while.
 Status remove_cgroup_dir(const std::string& dir);
 // Polls `done` until it yields true or `limit` passes; returns the last answer.
-Result<bool> poll_until(const std::function<Result<bool>()>& done,
-                        std::chrono::milliseconds limit);
+Result<bool> poll_until(const std::function<Result<bool>()>& done, std::chrono::milliseconds limit);
 // True when `dir` is on a real cgroup2 filesystem (not a fake tree in a tmp dir).
 bool is_cgroup2_fs(const std::string& dir);
 

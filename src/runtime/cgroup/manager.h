@@ -21,9 +21,9 @@ Mode detect_mode(const std::string& root = "/sys/fs/cgroup");
 // One mounted hierarchy and where this container's cgroup sits in it.
 struct Hierarchy {
   std::string mountpoint;  // e.g. /sys/fs/cgroup/memory or /sys/fs/cgroup/unified
-  std::string options;     // v1 controllers as mount options: "cpu,cpuacct", "name=systemd"; "" for v2
+  std::string options;  // v1 controllers as mount options: "cpu,cpuacct", "name=systemd"; "" for v2
   bool v2 = false;
-  std::string path;        // the container's cgroup relative to the hierarchy root, e.g. /berth/abc
+  std::string path;  // the container's cgroup relative to the hierarchy root, e.g. /berth/abc
 };
 
 // Turns linux.cgroupsPath (absolute, relative to the caller's cgroup, or systemd's

@@ -28,9 +28,13 @@ V1Manager::V1Manager(Mode mode, std::vector<Hierarchy> hierarchies) : mode_(mode
   }
 }
 
-std::string V1Manager::dir(const Hierarchy& h) { return path_join(h.mountpoint, h.path); }
+std::string V1Manager::dir(const Hierarchy& h) {
+  return path_join(h.mountpoint, h.path);
+}
 
-bool V1Manager::optional(const Hierarchy& h) { return h.v2 || h.options.starts_with("name="); }
+bool V1Manager::optional(const Hierarchy& h) {
+  return h.v2 || h.options.starts_with("name=");
+}
 
 std::optional<std::string> V1Manager::dir_of(std::string_view controller) const {
   for (const auto& h : v1_) {
@@ -41,8 +45,7 @@ std::optional<std::string> V1Manager::dir_of(std::string_view controller) const 
 
 Result<std::string> V1Manager::need(std::string_view controller, std::string_view field) const {
   if (auto d = dir_of(controller)) return *d;
-  return fail(ErrorKind::Unavailable, "{}: cgroup controller {} is not mounted", field,
-              controller);
+  return fail(ErrorKind::Unavailable, "{}: cgroup controller {} is not mounted", field, controller);
 }
 
 std::vector<Hierarchy> V1Manager::hierarchies() const {

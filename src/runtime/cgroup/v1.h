@@ -43,7 +43,7 @@ class V1Manager final : public Manager {
   Status apply_devices(const std::vector<oci::DeviceRule>& rules);
 
   Mode mode_;
-  std::vector<Hierarchy> v1_;        // controller hierarchies
+  std::vector<Hierarchy> v1_;         // controller hierarchies
   std::optional<Hierarchy> unified_;  // hybrid only
 };
 

@@ -8,7 +8,9 @@ namespace berth::cgroup::internal {
 
 namespace {
 
-std::string dev(int64_t major, int64_t minor) { return fmt::format("{}:{}", major, minor); }
+std::string dev(int64_t major, int64_t minor) {
+  return fmt::format("{}:{}", major, minor);
+}
 
 // The controller of a unified key: "memory.max" -> "memory".
 Result<std::string> unified_key_controller(const std::string& key) {
@@ -25,11 +27,11 @@ Status V1Manager::apply(const oci::Resources& res) {
   if (res.cpu && (!res.cpu->cpus.empty() || !res.cpu->mems.empty())) {
     BERTH_ASSIGN(std::string d, need("cpuset", "linux.resources.cpu.cpus"));
     if (!res.cpu->cpus.empty())
-      BERTH_TRY(write_field("linux.resources.cpu.cpus", path_join(d, "cpuset.cpus"),
-                            res.cpu->cpus));
+      BERTH_TRY(
+          write_field("linux.resources.cpu.cpus", path_join(d, "cpuset.cpus"), res.cpu->cpus));
     if (!res.cpu->mems.empty())
-      BERTH_TRY(write_field("linux.resources.cpu.mems", path_join(d, "cpuset.mems"),
-                            res.cpu->mems));
+      BERTH_TRY(
+          write_field("linux.resources.cpu.mems", path_join(d, "cpuset.mems"), res.cpu->mems));
   }
   BERTH_TRY(apply_devices(res.devices));
   if (res.memory) BERTH_TRY(apply_memory(*res.memory));
@@ -156,8 +158,8 @@ Status V1Manager::apply_cpu(const oci::Cpu& c) {
     BERTH_TRY(write_field("linux.resources.cpu.realtimePeriod", path_join(d, "cpu.rt_period_us"),
                           std::to_string(rt_period)));
   if (rt_runtime)
-    BERTH_TRY(write_field("linux.resources.cpu.realtimeRuntime",
-                          path_join(d, "cpu.rt_runtime_us"), std::to_string(rt_runtime)));
+    BERTH_TRY(write_field("linux.resources.cpu.realtimeRuntime", path_join(d, "cpu.rt_runtime_us"),
+                          std::to_string(rt_runtime)));
   if (c.idle)
     BERTH_TRY(
         write_field("linux.resources.cpu.idle", path_join(d, "cpu.idle"), std::to_string(*c.idle)));
@@ -178,7 +180,8 @@ Status V1Manager::apply_block_io(const oci::BlockIo& b) {
     weight_device_file = path_join(d, "blkio.bfq.weight_device");
   }
   if (b.weight.value_or(0))
-    BERTH_TRY(write_field("linux.resources.blockIO.weight", weight_file, std::to_string(*b.weight)));
+    BERTH_TRY(
+        write_field("linux.resources.blockIO.weight", weight_file, std::to_string(*b.weight)));
   if (b.leaf_weight.value_or(0))
     BERTH_TRY(write_field("linux.resources.blockIO.leafWeight", path_join(d, "blkio.leaf_weight"),
                           std::to_string(*b.leaf_weight)));
@@ -213,17 +216,17 @@ Status V1Manager::apply_hugetlb(const std::vector<oci::HugepageLimit>& limits) {
   for (const auto& l : limits) {
     if (l.page_size.empty() || l.page_size.find('/') != std::string::npos ||
         l.page_size.find('.') != std::string::npos)
-      return fail(ErrorKind::InvalidArgument, "linux.resources.hugepageLimits: invalid pageSize {:?}",
-                  l.page_size);
+      return fail(ErrorKind::InvalidArgument,
+                  "linux.resources.hugepageLimits: invalid pageSize {:?}", l.page_size);
     std::string v = std::to_string(l.limit);
     std::string d;
     std::string suffix;
     if (auto v1 = dir_of("hugetlb")) {
       d = *v1;
       suffix = "limit_in_bytes";
-    } else if (unified_ && contains(read_words(path_join(unified_->mountpoint,
-                                                         "cgroup.controllers")),
-                                    "hugetlb")) {
+    } else if (unified_ &&
+               contains(read_words(path_join(unified_->mountpoint, "cgroup.controllers")),
+                        "hugetlb")) {
       // Hybrid systems may have hugetlb only in the unified hierarchy.
       BERTH_TRY(enable_controllers(unified_->mountpoint, unified_->path, {"hugetlb"}));
       d = dir(*unified_);
@@ -234,9 +237,10 @@ Status V1Manager::apply_hugetlb(const std::vector<oci::HugepageLimit>& limits) {
     }
     std::string file = path_join(d, fmt::format("hugetlb.{}.{}", l.page_size, suffix));
     if (!path_exists(file))
-      return fail(ErrorKind::Unavailable,
-                  "linux.resources.hugepageLimits: page size {} is not supported ({} does not exist)",
-                  l.page_size, file);
+      return fail(
+          ErrorKind::Unavailable,
+          "linux.resources.hugepageLimits: page size {} is not supported ({} does not exist)",
+          l.page_size, file);
     BERTH_TRY(write_field("linux.resources.hugepageLimits", file, v));
     // Reservations are limited alongside usage when the kernel has them (runc).
     std::string rsvd = path_join(d, fmt::format("hugetlb.{}.rsvd.{}", l.page_size, suffix));

@@ -81,15 +81,15 @@ Status apply_cpu(const std::string& dir, const oci::Cpu& c) {
   if (!c.mems.empty())
     BERTH_TRY(write_field("linux.resources.cpu.mems", path_join(dir, "cpuset.mems"), c.mems));
   if (uint64_t w = cpu_shares_to_weight(c.shares.value_or(0)))
-    BERTH_TRY(write_field("linux.resources.cpu.shares", path_join(dir, "cpu.weight"),
-                          std::to_string(w)));
-  if (auto max = cpu_max(c.quota.value_or(0), c.period.value_or(0)))
-    BERTH_TRY(write_field(c.quota.value_or(0) ? "linux.resources.cpu.quota"
-                                              : "linux.resources.cpu.period",
-                          path_join(dir, "cpu.max"), *max));
-  if (c.idle)
     BERTH_TRY(
-        write_field("linux.resources.cpu.idle", path_join(dir, "cpu.idle"), std::to_string(*c.idle)));
+        write_field("linux.resources.cpu.shares", path_join(dir, "cpu.weight"), std::to_string(w)));
+  if (auto max = cpu_max(c.quota.value_or(0), c.period.value_or(0)))
+    BERTH_TRY(write_field(
+        c.quota.value_or(0) ? "linux.resources.cpu.quota" : "linux.resources.cpu.period",
+        path_join(dir, "cpu.max"), *max));
+  if (c.idle)
+    BERTH_TRY(write_field("linux.resources.cpu.idle", path_join(dir, "cpu.idle"),
+                          std::to_string(*c.idle)));
   if (c.realtime_runtime.value_or(0) != 0 || c.realtime_period.value_or(0) != 0)
     return fail(ErrorKind::Unavailable,
                 "linux.resources.cpu.realtimeRuntime/realtimePeriod: not supported on cgroup v2");
@@ -131,8 +131,8 @@ Status apply_hugetlb(const std::string& dir, const std::vector<oci::HugepageLimi
   for (const auto& l : limits) {
     if (l.page_size.empty() || l.page_size.find('/') != std::string::npos ||
         l.page_size.find('.') != std::string::npos)
-      return fail(ErrorKind::InvalidArgument, "linux.resources.hugepageLimits: invalid pageSize {:?}",
-                  l.page_size);
+      return fail(ErrorKind::InvalidArgument,
+                  "linux.resources.hugepageLimits: invalid pageSize {:?}", l.page_size);
     std::string file = path_join(dir, fmt::format("hugetlb.{}.max", l.page_size));
     if (!path_exists(file))
       return fail(ErrorKind::Unavailable,
