@@ -53,7 +53,8 @@ Result<int64_t> Field::i64(int64_t def) const {
 Result<uint64_t> Field::u64(uint64_t def) const {
   if (!present()) return def;
   if (!j_->is_number_integer()) return bad("expected an integer");
-  if (!j_->is_number_unsigned()) return bad("expected a non-negative integer");
+  if (!j_->is_number_unsigned() && j_->get<int64_t>() < 0)
+    return bad("expected a non-negative integer");
   return j_->get<uint64_t>();
 }
 

@@ -64,6 +64,7 @@ Result<int> parse_signal(std::string_view s) {
     if (u.rfind(base, 0) != 0) return std::nullopt;
     std::string_view rest = std::string_view(u).substr(base.size());
     if (rest.empty()) return origin;
+    if (rest.front() == '+') rest.remove_prefix(1);
     if (auto off = parse_int(rest)) return origin + static_cast<int>(*off);
     return std::nullopt;
   };

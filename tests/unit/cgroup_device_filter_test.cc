@@ -176,6 +176,10 @@ TEST(CgroupReal, V2DeviceFilterAndFreeze) {
   auto st = m->create();
   ASSERT_TRUE(st) << st.error().message();
   oci::Resources res;
+  // The second apply (an update) must replace the first program, which denies /dev/zero.
+  res.devices = {rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 3, "rwm")};
+  st = m->apply(res);
+  ASSERT_TRUE(st) << st.error().message();
   res.devices = {rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 5, "rwm")};
   st = m->apply(res);
   ASSERT_TRUE(st) << st.error().message();
