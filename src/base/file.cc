@@ -44,33 +44,32 @@ Status write_file(const std::string& path, std::string_view data) {
   return write_all(fd.get(), data, path);
 }
 
-Status write_file_atomic(const std::string& path, std::string_view data, int mode) {
+Status write_file_atomic(const std::string& path, std::string_view data, int mode, bool durable) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) return sys_fail("create {}", tmp);
   BERTH_TRY(write_all(fd.get(), data, tmp));
-  if (::fsync(fd.get()) < 0) return sys_fail("fsync {}", tmp);
+  if (durable && ::fsync(fd.get()) < 0) return sys_fail("fsync {}", tmp);
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) < 0) return sys_fail("rename {} to {}", tmp, path);
   return ok();
 }
 
 Status mkdir_all(const std::string& path, int mode) {
-  if (path.empty()) return ok();
-  std::string cur;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    cur = path.substr(0, j);
-    if (!cur.empty() && ::mkdir(cur.c_str(), static_cast<mode_t>(mode)) < 0 && errno != EEXIST)
-      return sys_fail("mkdir {}", cur);
-    i = j + 1;
+  if (path.empty() || path == "/") return ok();
+  // The common case is that only the last levels are missing: try the leaf first and walk up
+  // only on ENOENT, instead of one mkdir per level from the root.
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0) return ok();
+  if (errno == ENOENT) {
+    auto slash = path.find_last_of('/', path.size() - 1);
+    if (slash != std::string::npos && slash > 0) BERTH_TRY(mkdir_all(path.substr(0, slash), mode));
+    if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) == 0 || errno == EEXIST) return ok();
+    return sys_fail("mkdir {}", path);
   }
+  if (errno != EEXIST) return sys_fail("mkdir {}", path);
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return sys_fail("stat {}", path);
-  if (!S_ISDIR(st.st_mode))
-    return fail(ErrorKind::Conflict, "{} exists and is not a directory", path);
+  if (!S_ISDIR(st.st_mode)) return fail(ErrorKind::Conflict, "{} exists and is not a directory", path);
   return ok();
 }
 

@@ -10,8 +10,10 @@
 namespace berth {
 
 Result<std::string> read_file(const std::string& path);
-// Writes via a temp file, fsync and rename so readers never see a partial file.
-Status write_file_atomic(const std::string& path, std::string_view data, int mode = 0644);
+// Writes via a temp file and rename so readers never see a partial file; `durable` adds an
+// fsync before the rename (not needed for state under /run, which a reboot clears anyway).
+Status write_file_atomic(const std::string& path, std::string_view data, int mode = 0644,
+                         bool durable = true);
 // Plain write (for sysfs/procfs/cgroupfs files that must not be replaced).
 Status write_file(const std::string& path, std::string_view data);
 Status mkdir_all(const std::string& path, int mode = 0755);

@@ -160,6 +160,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   auto parsed = oci::parse_spec(*text);
   if (!parsed) return std::unexpected(std::move(parsed.error()).context("config.json"));
   const oci::Spec spec = std::move(*parsed);
+  log::debug("create {}: config parsed", opts.id);
   BERTH_TRY(validate_spec(spec));
   BERTH_TRY(validate_for_host(spec));
   std::string root_in = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
@@ -190,7 +191,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
     (void)remove_all(dir);
   });
 
-  BERTH_TRY(write_file_atomic(store.config(opts.id), *text, 0600));
+  BERTH_TRY(write_file_atomic(store.config(opts.id), *text, 0600, false));
   const std::string fifo = store.fifo(opts.id);
   if (mkfifo(fifo.c_str(), 0622) < 0) return sys_fail("mkfifo {}", fifo);
   // The init keeps the fifo open read-write, so `start` can open it without blocking and the
@@ -206,6 +207,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   oci::Resources res = lx.resources.value_or(oci::Resources{});
   res.devices = effective_device_rules(spec);
   BERTH_TRY(cg->apply(res));
+  log::debug("create {}: cgroup {} ready", opts.id, cg_path);
 
   UniqueFd console;
   if (proc.terminal) {
@@ -307,7 +309,9 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
     if (auto st = write_file(base + "/gid_map", format_id_map(lx.gid_mappings)); !st)
       return std::unexpected(std::move(st.error()).context("linux.gidMappings"));
   }
+  log::debug("create {}: init is pid {}", opts.id, child);
   BERTH_TRY(cg->add_pid(child));
+  log::debug("create {}: init joined its cgroup", opts.id);
   BERTH_TRY(sync_send(parent_sock.get(), SyncType::Go, child));
   for (;;) {
     auto msg = sync_recv(parent_sock.get());
@@ -322,6 +326,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
     }
   }
 
+  log::debug("create {}: init ready, waiting for start", opts.id);
   ContainerState cs;
   cs.id = opts.id;
   cs.pid = child;
@@ -333,7 +338,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   cs.cgroup_path = cg_path;
   cs.annotations = spec.annotations;
   BERTH_TRY(store.save(cs));
-  if (!opts.pid_file.empty()) BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(child)));
+  if (!opts.pid_file.empty()) BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(child), 0644, false));
   cleanup.dismiss();
   return child;
 }

@@ -108,7 +108,7 @@ berth::Status StateStore::save(const ContainerState& st) const {
                       {"owner", st.owner},
                       {"cgroup_path", st.cgroup_path},
                       {"annotations", st.annotations}};
-  return write_file_atomic(dir(st.id) + "/state.json", j.dump());
+  return write_file_atomic(dir(st.id) + "/state.json", j.dump(), 0644, false);
 }
 
 Result<std::vector<std::string>> StateStore::list() const {

@@ -79,7 +79,7 @@ teardown() {
   local ids
   ids=$(timeout 30 docker ps -aq) || true
   [ -z "$ids" ] || timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then  # failed: show what the daemons said
     echo "--- dockerd.log (tail)"; tail -n 25 "$DTMP/dockerd.log"
     echo "--- containerd.log (tail)"; tail -n 10 "$DTMP/containerd.log"
   fi
@@ -165,9 +165,9 @@ drun() {
   run --separate-stderr timeout 60 docker run --rm --network none --runtime "$rt" "$@"
 }
 
-# both CMD...: runs `CMD berth ARGS` ... i.e. calls CMD with RUNTIME=runc then berth (CMD sets
-# status/output/stderr, e.g. drun). runc's results go to r_status/r_output/r_stderr; berth's
-# stay in status/output/stderr.
+# both FN ARGS...: `FN runc ARGS...`, then `FN berth ARGS...`; FN sets status/output/stderr
+# (drun, dexec, ...). runc's results are kept in r_status/r_output/r_stderr, berth's stay in
+# status/output/stderr; both are printed (bats shows them if the test fails).
 both() {
   "$1" runc "${@:2}"
   r_status=$status r_output=$output r_stderr=${stderr:-}
@@ -193,23 +193,24 @@ same() {
   return $bad
 }
 
-# ttyrun RUNTIME DOCKER-ARGS...: `docker run -it` under a pty (script(1)); output without \r/NUL.
+# ttyrun RUNTIME DOCKER-ARGS...: `docker run -it` under a pty (script(1)); output without \r and
+# without the "^@" echoed when script sees EOF on its stdin (/dev/null).
 ttyrun() {
   local rt=$1; shift
   local cmd
   printf -v cmd '%q ' timeout 60 docker run --rm -it --network none --runtime "$rt" "$@"
   run script -qec "$cmd" /dev/null </dev/null
-  output=$(printf '%s' "$output" | tr -d '\r\000')
+  output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
 }
 
-# ttyexec RUNTIME NAME ARGS...: `docker exec -it bt<N>-RUNTIME ARGS` under a pty.
+# ttyexec RUNTIME ARGS...: `docker exec -it bt<N>-RUNTIME ARGS...` under a pty.
 ttyexec() {
   local rt=$1; shift
   local cmd
   printf -v cmd '%q ' timeout 60 docker exec -it "$(cname "$rt")" "$@"
   run script -qec "$cmd" /dev/null </dev/null
-  output=$(printf '%s' "$output" | tr -d '\r\000')
+  output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
 }
 
@@ -221,8 +222,8 @@ dstart() {
   dk run -d --name "$(cname "$rt")" --network none --runtime "$rt" "$@" >/dev/null
 }
 
-# dexec RUNTIME DOCKER-EXEC-ARGS... (the container name goes after the options: use --)
-# Runs `docker exec OPTS NAME CMD...` where OPTS are the arguments before "--".
+# dexec RUNTIME [EXEC-OPTIONS...] -- CMD...: `docker exec EXEC-OPTIONS bt<N>-RUNTIME CMD...`;
+# sets status, output and stderr.
 dexec() {
   local rt=$1; shift
   local opts=()
@@ -238,7 +239,7 @@ wait_log() {
 
 state_of() { dk inspect -f '{{.State.Status}}' "$1"; }
 
-# A shell loop as PID 1; TRAP is installed before it prints "ready".
+# Keeps a shell busy as PID 1; cases put their trap and an "echo ready" before it.
 LOOP='while :; do sleep 0.1; done'
 
 # ---- one-shot runs ----------------------------------------------------------------------------
@@ -260,15 +261,57 @@ LOOP='while :; do sleep 0.1; done'
 }
 
 @test "run: missing and non-executable commands give docker's 127 and 126" {
-  both drun "$IMAGE" nonexistent
-  same status
-  [ "$status" -eq 127 ]
-  both drun "$IMAGE" /nonexistent
-  same status
-  [ "$status" -eq 127 ]
-  both drun "$IMAGE" /etc/passwd
-  same status
-  [ "$status" -eq 126 ]
+  # docker's exit code is echoed: bats warns about a `run` that ends in 127
+  exit_of() {
+    local rt=$1; shift
+    run --separate-stderr sh -c 'timeout 60 docker run --rm --network none --runtime "$0" "$@"; echo "exit=$?"' "$rt" "$@"
+  }
+  both exit_of "$IMAGE" nonexistent
+  same status output
+  [ "$output" = exit=127 ]
+  both exit_of "$IMAGE" /nonexistent
+  same status output
+  [ "$output" = exit=127 ]
+  both exit_of "$IMAGE" /etc/passwd
+  same status output
+  [ "$output" = exit=126 ]
+}
+
+@test "run: -w into a 0700 root-owned volume as -u 1000 (runc enters it while still root)" {
+  mkdir -p "$DTMP/priv"
+  chmod 700 "$DTMP/priv"
+  both drun -u 1000:1000 -v "$DTMP/priv:/priv" -w /priv "$IMAGE" pwd
+  same status output
+  [ "$status" -eq 0 ]
+  [ "$output" = /priv ]
+}
+
+@test "run: --ulimit, --oom-score-adj, --shm-size, --device, --sysctl" {
+  both drun --ulimit nofile=100:200 --oom-score-adj 100 --shm-size 8m --device /dev/null:/dev/mynull \
+    --sysctl net.ipv4.ip_forward=1 --sysctl kernel.msgmax=4096 "$IMAGE" sh -c '
+      ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; df -k /dev/shm | awk "NR==2 {print \$2}"
+      stat -c "%F %t:%T" /dev/mynull; echo x > /dev/mynull && echo written
+      cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax'
+  same status output stderr
+  [ "$output" = "$(printf '100\n200\n100\n8192\ncharacter special file 1:3\nwritten\n1\n4096')" ]
+}
+
+@test "run: a capability outside the host's bounding set fails at create like runc" {
+  local names=(CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
+    LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER
+    SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE
+    SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP
+    MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ)
+  local bnd missing= i
+  bnd=$((16#$(awk '/^CapBnd:/ {print $2}' /proc/self/status)))
+  for i in "${!names[@]}"; do
+    if (( (bnd >> i & 1) == 0 )); then missing=${names[$i]}; break; fi
+  done
+  [ -n "$missing" ] || skip "every capability is in this host's bounding set"
+  both drun --cap-add "$missing" "$IMAGE" echo started
+  same status output
+  [ "$status" -eq 125 ]  # docker: the runtime's create failed
+  [ -z "$output" ]
 }
 
 @test "run -i: stdin is piped through" {
@@ -307,6 +350,39 @@ LOOP='while :; do sleep 0.1; done'
   [ "${lines[2]}" = "1770 40" ]
 }
 
+@test "namespaces: --pid/--network container:X join X's namespaces; --pid/--uts host" {
+  ns_of() {
+    local rt=$1 target pid
+    target=$(cname "$rt")
+    pid=$(dk inspect -f '{{.State.Pid}}' "$target")
+    run --separate-stderr timeout 60 docker run --rm --runtime "$rt" --pid "container:$target" \
+      --network "container:$target" "$IMAGE" sh -c '
+        for n in pid net ipc uts; do echo "$n $(readlink /proc/self/ns/$n)"; done
+        hostname; ps -o comm > /tmp/ps; sort /tmp/ps'
+    [ "$status" -eq 0 ] || return 0
+    # The namespace ids differ between containers: reduce them to same/other as X's.
+    local n line out=
+    while read -r n line; do
+      case $n in
+        pid|net|ipc|uts)
+          if [ "$line" = "$(readlink "/proc/$pid/ns/$n")" ]; then out+="$n shared"$'\n'
+          else out+="$n own"$'\n'; fi ;;
+        *) out+="$n${line:+ $line}"$'\n' ;;
+      esac
+    done <<< "$output"
+    output=${out%$'\n'}
+  }
+  for rt in runc berth; do dstart "$rt" --hostname nsbox "$IMAGE" sleep 1000; done
+  both ns_of
+  same status output stderr
+  # docker gives --network container:X the hostname of X, not its uts namespace
+  [ "$output" = "$(printf 'pid shared\nnet shared\nipc own\nuts own\nnsbox\nCOMMAND\nps\nsh\nsleep')" ]
+
+  both drun --pid host --uts host "$IMAGE" sh -c '[ "$(readlink /proc/self/ns/pid)" = "$1" ] && echo host-pid; hostname' _ "$(readlink /proc/self/ns/pid)"
+  same status output stderr
+  [ "$output" = "$(printf 'host-pid\n%s' "$(hostname)")" ]
+}
+
 # ---- detached containers: exec, signals, stop, pause ------------------------------------------
 
 @test "exec: output, exit code, user/workdir/env, missing command" {
@@ -336,10 +412,12 @@ LOOP='while :; do sleep 0.1; done'
   same status output
   [ "$status" -eq 6 ]
   [ "$output" = /dev/pts/0 ]
+  # The pty's index depends on whether the shim has closed the previous exec's pty yet.
   both ttyexec sh -c 'tty; echo x; exit 7'
-  same status output
+  same status
   [ "$status" -eq 7 ]
   [[ "$output" =~ ^/dev/pts/[0-9]+$'\n'x$ ]]
+  [[ "$r_output" =~ ^/dev/pts/[0-9]+$'\n'x$ ]]
 }
 
 @test "kill -s USR1 reaches the trap; kill stops the container with 137" {
@@ -456,6 +534,24 @@ LOOP='while :; do sleep 0.1; done'
   both cg "--cgroup-parent berth-dkrel-$DID"
   same status output stderr
   [ "$status" -eq 0 ]
+}
+
+@test "cgroups: --cgroupns private puts the container at the root of its cgroup namespace" {
+  both drun --cgroupns private "$IMAGE" cat /proc/self/cgroup
+  same status output stderr
+  [ "$status" -eq 0 ]
+  [ -z "$(echo "$output" | grep -v ':/$')" ]
+}
+
+@test "cgroups: out of memory: the kernel kills the container, docker sees OOMKilled" {
+  for rt in runc berth; do
+    dk run --name "$(cname "$rt")" --network none --runtime "$rt" --memory 16m --memory-swap 16m \
+      "$IMAGE" sh -c 'x=$(head -c 64000000 /dev/zero | tr "\0" a); echo survived' || true
+  done
+  oom() { run dk inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' "$(cname "$1")"; }
+  both oom
+  same status output
+  [ "$output" = "true 137" ]
 }
 
 @test "update: the runtime's update changes memory, pids and cpu limits" {
