@@ -338,7 +338,8 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   cs.cgroup_path = cg_path;
   cs.annotations = spec.annotations;
   BERTH_TRY(store.save(cs));
-  if (!opts.pid_file.empty()) BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(child), 0644, false));
+  if (!opts.pid_file.empty())
+    BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(child), 0644, false));
   cleanup.dismiss();
   return child;
 }

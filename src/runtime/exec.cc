@@ -125,7 +125,8 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
   BERTH_TRY(cg->add_pid(pid));
   BERTH_TRY(sync_send(parent_sock.get(), SyncType::Go, pid));
   BERTH_TRY(sync_expect(parent_sock.get(), SyncType::Ready));
-  if (!opts.pid_file.empty()) BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false));
+  if (!opts.pid_file.empty())
+    BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(pid), 0644, false));
   kill_on_error.dismiss();
   return pid;
 }

@@ -200,8 +200,7 @@ Status finish_and_exec(const oci::Process& p, const oci::Seccomp* seccomp,
   // As runc: chdir while still root; only if that is refused, retry as the user. (A cwd that
   // root can enter but the user cannot, e.g. a 0700 volume, is not an error.)
   bool in_cwd = chdir(p.cwd.c_str()) == 0;
-  if (!in_cwd && errno != EACCES && errno != EPERM)
-    return sys_fail("process.cwd: chdir {}", p.cwd);
+  if (!in_cwd && errno != EACCES && errno != EPERM) return sys_fail("process.cwd: chdir {}", p.cwd);
   BERTH_TRY(switch_user(p.user, in_userns));
   if (!in_cwd && chdir(p.cwd.c_str()) < 0) return sys_fail("process.cwd: chdir {}", p.cwd);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys_fail("prctl keepcaps");

@@ -150,6 +150,40 @@ Status mount_one(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
   return ok();
 }
 
+// The mount point (from mountinfo) whose subtree holds `path`, and whether it is shared.
+Status make_parent_mount_private(const std::string& path) {
+  BERTH_ASSIGN(std::string info, read_file("/proc/self/mountinfo"));
+  std::string best;
+  bool shared = false;
+  size_t pos = 0;
+  while (pos < info.size()) {
+    size_t eol = info.find('\n', pos);
+    if (eol == std::string::npos) eol = info.size();
+    std::string_view line(info.data() + pos, eol - pos);
+    pos = eol + 1;
+    // fields: id parent major:minor root mountpoint options [optional...] - fstype ...
+    size_t f = 0;
+    std::string_view mp, rest;
+    for (int i = 0; i < 5 && f != std::string_view::npos; ++i) {
+      size_t next = line.find(' ', f);
+      if (i == 4) {
+        mp = line.substr(f, next - f);
+        rest = next == std::string_view::npos ? std::string_view() : line.substr(next);
+      }
+      f = next == std::string_view::npos ? next : next + 1;
+    }
+    std::string mps(mp);
+    bool prefix = mps == "/" || path == mps || path.rfind(mps + "/", 0) == 0;
+    if (prefix && mps.size() >= best.size()) {
+      best = mps;
+      shared = rest.substr(0, rest.find(" - ")).find("shared:") != std::string_view::npos;
+    }
+  }
+  if (shared && mount(nullptr, best.c_str(), nullptr, MS_PRIVATE, nullptr) < 0)
+    return sys_fail("make {} private", best);
+  return ok();
+}
+
 bool has_bind_dev(const oci::Spec& spec) {
   for (const auto& m : spec.mounts)
     if (m.destination == "/dev" && (m.type == "bind" || parse_mount_options(m.options).bind()))
@@ -164,11 +198,11 @@ Status prepare_rootfs(const RootfsContext& ctx) {
   unsigned long prop = MS_SLAVE | MS_REC;
   if (spec.linux && !spec.linux->rootfs_propagation.empty())
     prop = propagation_flag(spec.linux->rootfs_propagation);
-  // Shared root propagation would leak our mounts to the host; start from rslave/rprivate
-  // and apply "shared" to the new root after the pivot.
-  unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
-  if (mount(nullptr, "/", nullptr, initial, nullptr) < 0)
+  if (mount(nullptr, "/", nullptr, prop, nullptr) < 0)
     return sys_fail("linux.rootfsPropagation: set propagation of /");
+  // With shared propagation, the rootfs bind and everything mounted in it would show up on the
+  // host: make the mount holding the rootfs private first, as runc does.
+  BERTH_TRY(make_parent_mount_private(ctx.rootfs));
   if (mount(ctx.rootfs.c_str(), ctx.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     return sys_fail("root.path: bind {}", ctx.rootfs);
 
@@ -235,9 +269,6 @@ Status finalize_rootfs(const RootfsContext& ctx) {
       if (auto st = remount_bind(p, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC); !st)
         return std::unexpected(std::move(st.error()).context("linux.readonlyPaths"));
     }
-    unsigned long prop = propagation_flag(spec.linux->rootfs_propagation);
-    if ((prop & MS_SHARED) && mount(nullptr, "/", nullptr, prop, nullptr) < 0)
-      return sys_fail("linux.rootfsPropagation: make / shared");
   }
   if (spec.root.readonly) {
     if (auto st = remount_bind("/", MS_RDONLY); !st)
