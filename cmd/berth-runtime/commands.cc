@@ -100,7 +100,7 @@ int cmd_ps(const StateStore& store, const std::string& id, const std::string& fo
            std::vector<std::string> ps_args) {
   auto st = store.load(id);
   if (!st) return report(st.error());
-  auto mgr = cgroup::Manager::open(st->cgroup_path);
+  auto mgr = open_cgroup(*st);
   if (!mgr) return report(mgr.error());
   auto pids = (*mgr)->pids();
   if (!pids) return report(pids.error());
@@ -146,7 +146,7 @@ int cmd_events(const StateStore& store, const std::string& id, bool stats_once, 
   auto st = store.load(id);
   if (!st) return report(st.error());
   for (;;) {
-    auto mgr = cgroup::Manager::open(st->cgroup_path);
+    auto mgr = open_cgroup(*st);
     if (!mgr) return report(mgr.error());
     auto stats = (*mgr)->stats();
     if (!stats) return report(stats.error());
@@ -254,7 +254,7 @@ int cmd_update(const StateStore& store, const std::string& id, const std::string
     res.cpu = res.cpu.value_or(oci::Cpu{}), res.cpu->period = static_cast<uint64_t>(*v);
   if (auto v = num("cpu-share"))
     res.cpu = res.cpu.value_or(oci::Cpu{}), res.cpu->shares = static_cast<uint64_t>(*v);
-  auto mgr = cgroup::Manager::open(st->cgroup_path);
+  auto mgr = open_cgroup(*st);
   if (!mgr) return report(mgr.error());
   if (auto r = (*mgr)->apply(res); !r) return report(r.error());
   return 0;

@@ -95,6 +95,8 @@ berth::Status init_steps(const InitArgs& a) {
   BERTH_TRY(setup_process_limits(p, spec));
   BERTH_ASSIGN(std::string exe, resolve_executable(p.args, p.env));
   BERTH_TRY(mark_cloexec_from(3 + a.preserve_fds));
+  const oci::Seccomp* sc = spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr;
+  BERTH_TRY(finalize_process(p, sc, a.new_userns));
   BERTH_TRY(sync_send(a.sync_fd, SyncType::Ready));
   close(a.sync_fd);
 
@@ -110,8 +112,7 @@ berth::Status init_steps(const InitArgs& a) {
     j["status"] = "running";
     BERTH_TRY(run_hooks(spec.hooks.start_container, "startContainer", j.dump()));
   }
-  const oci::Seccomp* sc = spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr;
-  return finish_and_exec(p, sc, exe, a.new_userns);
+  return exec_process(p, sc, exe);
 }
 
 [[noreturn]] void init_child(const InitArgs& a) {
@@ -336,6 +337,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   cs.created = now_rfc3339();
   cs.owner = owner_name();
   cs.cgroup_path = cg_path;
+  cs.cgroup_paths = cgroup_paths_of(*cg);
   cs.annotations = spec.annotations;
   BERTH_TRY(store.save(cs));
   if (!opts.pid_file.empty())

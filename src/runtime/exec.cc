@@ -37,10 +37,11 @@ berth::Status exec_steps(const ExecChild& c) {
   BERTH_TRY(setup_process_limits(p, *c.spec));
   BERTH_ASSIGN(std::string exe, resolve_executable(p.args, p.env));
   BERTH_TRY(mark_cloexec_from(3 + c.opts->preserve_fds));
-  BERTH_TRY(sync_send(c.sync_fd, SyncType::Ready));
   const oci::Seccomp* sc =
       c.spec->linux && c.spec->linux->seccomp ? &*c.spec->linux->seccomp : nullptr;
-  auto st = finish_and_exec(p, sc, exe, c.in_userns);
+  BERTH_TRY(finalize_process(p, sc, c.in_userns));
+  BERTH_TRY(sync_send(c.sync_fd, SyncType::Ready));
+  auto st = exec_process(p, sc, exe);
   // exec failed after Ready: the parent is waiting for us; report and mirror a shell's code.
   dprintf(2, "berth-runtime: %s\n", st.error().message().c_str());
   _exit(st.error().sys_errno() == ENOENT ? 127 : 126);
@@ -75,7 +76,7 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
       ns.emplace_back(k, std::move(fd));
     }
   }
-  BERTH_ASSIGN(auto cg, cgroup::Manager::open(st.cgroup_path));
+  BERTH_ASSIGN(auto cg, open_cgroup(st));
 
   UniqueFd console;
   if (opts.process.terminal) {

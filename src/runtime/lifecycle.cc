@@ -18,7 +18,7 @@ namespace berth::runtime {
 namespace {
 
 Result<std::unique_ptr<cgroup::Manager>> manager_for(const ContainerState& st) {
-  return cgroup::Manager::open(st.cgroup_path);
+  return open_cgroup(st);
 }
 
 std::string hook_state_for(const ContainerState& st, ContainerStatus status) {

@@ -191,8 +191,7 @@ Status setup_process_limits(const oci::Process& p, const oci::Spec& spec) {
   return ok();
 }
 
-Status finish_and_exec(const oci::Process& p, const oci::Seccomp* seccomp,
-                       const std::string& executable, bool in_userns) {
+Status finalize_process(const oci::Process& p, const oci::Seccomp* seccomp, bool in_userns) {
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we have it.
   if (seccomp && !p.no_new_privileges) BERTH_TRY(apply_seccomp(*seccomp));
   if (p.capabilities) BERTH_TRY(drop_bounding(*p.capabilities));
@@ -208,9 +207,15 @@ Status finish_and_exec(const oci::Process& p, const oci::Seccomp* seccomp,
   if (p.user.umask) umask(static_cast<mode_t>(*p.user.umask));
   if (p.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return sys_fail("process.noNewPrivileges");
-  if (seccomp && p.no_new_privileges) BERTH_TRY(apply_seccomp(*seccomp));
+  return ok();
+}
 
+Status exec_process(const oci::Process& p, const oci::Seccomp* seccomp,
+                    const std::string& executable) {
   std::vector<std::string> env = complete_env(p.env, p.user.uid);
+  // With no_new_privs the filter can wait until the last moment, so nothing the runtime does
+  // itself has to pass it.
+  if (seccomp && p.no_new_privileges) BERTH_TRY(apply_seccomp(*seccomp));
   std::vector<char*> argv, envp;
   for (const auto& a : p.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

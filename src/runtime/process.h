@@ -19,9 +19,13 @@ Result<std::string> resolve_executable(const std::vector<std::string>& args,
 // personality, LSM labels.
 Status setup_process_limits(const oci::Process& p, const oci::Spec& spec);
 
-// The rest, ending in execve; returns only on failure. `seccomp` may be null.
-Status finish_and_exec(const oci::Process& p, const oci::Seccomp* seccomp,
-                       const std::string& executable, bool in_userns);
+// Becomes the configured user with the configured capabilities (and loads seccomp first when
+// no_new_privs is off, since that needs CAP_SYS_ADMIN). Runs before the parent is told the
+// process is ready, so these errors fail `create`/`exec` themselves, as with runc.
+Status finalize_process(const oci::Process& p, const oci::Seccomp* seccomp, bool in_userns);
+// Loads seccomp when no_new_privs is on, then execve; returns only on failure.
+Status exec_process(const oci::Process& p, const oci::Seccomp* seccomp,
+                    const std::string& executable);
 
 // Marks every fd >= first close-on-exec (what --preserve-fds leaves open is below it).
 Status mark_cloexec_from(int first);

@@ -93,6 +93,8 @@ Result<ContainerState> StateStore::load(const std::string& id) const {
   st.created = j.value("created", "");
   st.owner = j.value("owner", "");
   st.cgroup_path = j.value("cgroup_path", "");
+  if (j.contains("cgroup_paths") && j["cgroup_paths"].is_object())
+    st.cgroup_paths = j["cgroup_paths"].get<std::map<std::string, std::string>>();
   if (j.contains("annotations") && j["annotations"].is_object())
     st.annotations = j["annotations"].get<std::map<std::string, std::string>>();
   return st;
@@ -107,6 +109,7 @@ berth::Status StateStore::save(const ContainerState& st) const {
                       {"created", st.created},
                       {"owner", st.owner},
                       {"cgroup_path", st.cgroup_path},
+                      {"cgroup_paths", st.cgroup_paths},
                       {"annotations", st.annotations}};
   return write_file_atomic(dir(st.id) + "/state.json", j.dump(), 0644, false);
 }
@@ -132,11 +135,22 @@ Result<ContainerStatus> StateStore::status(const ContainerState& st) const {
   if (!process_alive(st.pid, st.pid_start)) return ContainerStatus::Stopped;
   if (path_exists(fifo(st.id))) return ContainerStatus::Created;
   if (!st.cgroup_path.empty()) {
-    if (auto mgr = cgroup::Manager::open(st.cgroup_path)) {
+    if (auto mgr = open_cgroup(st)) {
       if (auto frozen = (*mgr)->frozen(); frozen && *frozen) return ContainerStatus::Paused;
     }
   }
   return ContainerStatus::Running;
+}
+
+Result<std::unique_ptr<cgroup::Manager>> open_cgroup(const ContainerState& st) {
+  if (!st.cgroup_paths.empty()) return cgroup::Manager::open_saved(st.cgroup_paths);
+  return cgroup::Manager::open(st.cgroup_path);
+}
+
+std::map<std::string, std::string> cgroup_paths_of(const cgroup::Manager& m) {
+  std::map<std::string, std::string> out;
+  for (const auto& h : m.hierarchies()) out[h.mountpoint] = h.path;
+  return out;
 }
 
 std::string state_json(const ContainerState& st, ContainerStatus status) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "runtime/cgroup/manager.h"
 
 namespace berth::runtime {
 
@@ -20,7 +21,8 @@ struct ContainerState {
   std::string rootfs;
   std::string created;  // RFC 3339
   std::string owner;
-  std::string cgroup_path;
+  std::string cgroup_path;                          // as resolved from linux.cgroupsPath
+  std::map<std::string, std::string> cgroup_paths;  // per hierarchy mountpoint, as created
   std::map<std::string, std::string> annotations;
 };
 
@@ -47,6 +49,11 @@ class StateStore {
  private:
   std::string root_;
 };
+
+// The container's cgroup manager, with the paths it was created with.
+Result<std::unique_ptr<cgroup::Manager>> open_cgroup(const ContainerState& st);
+// The per-hierarchy paths to save in the state.
+std::map<std::string, std::string> cgroup_paths_of(const cgroup::Manager& m);
 
 // Process start time in clock ticks since boot (field 22 of /proc/<pid>/stat); 0 if gone.
 unsigned long long process_start_time(pid_t pid);

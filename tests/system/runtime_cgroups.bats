@@ -86,3 +86,24 @@ teardown() { runtime_teardown; }
   umount -l "$TMP/shared/m" 2>/dev/null || true
   umount -l "$TMP/shared"
 }
+
+@test "a relative cgroupsPath is resolved per hierarchy against the caller's own cgroup" {
+  cfg ".linux.cgroupsPath = \"berth-rel-$ID/c\""
+  args sleep 1000
+  rt create -b "$B" "$ID"
+  pid=$(rt state "$ID" | jq .pid)
+  for ctrl in memory pids cpu; do
+    own=$(awk -F: -v c=$ctrl '$2==c {print $3}' /proc/self/cgroup)
+    want="${own%/}/berth-rel-$ID/c"
+    grep -qx "$pid" "/sys/fs/cgroup/$ctrl$want/cgroup.procs"
+  done
+  rt delete -f "$ID"
+  for ctrl in memory pids cpu; do
+    own=$(awk -F: -v c=$ctrl '$2==c {print $3}' /proc/self/cgroup)
+    [ ! -d "/sys/fs/cgroup/$ctrl${own%/}/berth-rel-$ID/c" ]
+  done
+  for d in /sys/fs/cgroup/*/berth-rel-$ID /sys/fs/cgroup/memory/*/*/berth-rel-$ID; do
+    [ -d "$d" ] && rmdir "$d"
+  done
+  true
+}

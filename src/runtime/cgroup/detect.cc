@@ -76,29 +76,24 @@ std::vector<Hierarchy> hierarchies_from_listing(const std::string& root) {
   return out;
 }
 
-// The caller's cgroup from /proc/self/cgroup: v1 memory, else the first v1 controller, else v2.
-Result<std::string> own_cgroup(const std::string& text) {
-  std::string first_v1, v2;
-  bool have_v2 = false;
+// The caller's cgroup in hierarchy `h`, from /proc/self/cgroup: the v2 "0::" line, or the v1
+// line whose controller list is the hierarchy's.
+Result<std::string> own_cgroup_in(const std::string& text, const Hierarchy& h) {
   for (const auto& line : split(text, '\n')) {
     auto c1 = line.find(':');
     auto c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
     if (c2 == std::string::npos) continue;
     std::string controllers = line.substr(c1 + 1, c2 - c1 - 1);
     std::string path = line.substr(c2 + 1);
-    if (controllers.empty()) {
-      v2 = path;
-      have_v2 = true;
-      continue;
-    }
-    for (const auto& c : split(controllers, ',')) {
-      if (c == "memory") return path;
-    }
-    if (first_v1.empty() && !controllers.starts_with("name=")) first_v1 = path;
+    if (h.v2 ? controllers.empty() : (!controllers.empty() && [&] {
+          auto a = split(controllers, ','), b = split(h.options, ',');
+          std::sort(a.begin(), a.end());
+          std::sort(b.begin(), b.end());
+          return a == b;
+        }()))
+      return path;
   }
-  if (!first_v1.empty()) return first_v1;
-  if (have_v2) return v2;
-  return fail(ErrorKind::NotFound, "no cgroup found in /proc/self/cgroup");
+  return fail(ErrorKind::NotFound, "no cgroup for {} in /proc/self/cgroup", h.mountpoint);
 }
 
 // "a-b.slice" -> "/a.slice/a-b.slice"; "" -> "/system.slice"; "-.slice" -> "" (the root slice).
@@ -175,8 +170,7 @@ Mode detect_mode(const std::string& root) {
   return Mode::V1;
 }
 
-Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id,
-                                         const std::string& proc_self_cgroup) {
+Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id) {
   std::string p;
   if (cgroups_path.empty()) {
     if (id.empty() || id.find('/') != std::string::npos || id == "." || id == "..")
@@ -199,8 +193,11 @@ Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const 
     p = cgroups_path;
   } else {
     BERTH_TRY(check_no_escape(cgroups_path, cgroups_path));
-    BERTH_ASSIGN(std::string own, own_cgroup(proc_self_cgroup));
-    p = path_join(own, cgroups_path);
+    std::string rel = clean_path(cgroups_path);
+    if (rel == "." || rel.starts_with(".."))
+      return fail(ErrorKind::InvalidArgument, "linux.cgroupsPath {:?}: not a usable cgroup",
+                  cgroups_path);
+    return rel;
   }
   p = clean_path(p);
   if (p == "/" || p.front() != '/')
@@ -209,25 +206,49 @@ Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const 
   return p;
 }
 
-Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id) {
-  std::string self;
-  // Only a relative path needs to know where the caller sits.
-  if (!cgroups_path.empty() && cgroups_path.front() != '/' &&
-      cgroups_path.find(':') == std::string::npos) {
-    BERTH_ASSIGN(self, read_file("/proc/self/cgroup"));
+namespace {
+// Each hierarchy's path: `path` itself when absolute, else under the caller's own cgroup there.
+Status assign_paths(std::vector<Hierarchy>& hs, const std::string& path) {
+  if (path.front() == '/') {
+    for (auto& h : hs) h.path = path;
+    return ok();
   }
-  return resolve_cgroups_path(cgroups_path, id, self);
+  BERTH_ASSIGN(std::string self, read_file("/proc/self/cgroup"));
+  for (auto& h : hs) {
+    BERTH_ASSIGN(std::string own, own_cgroup_in(self, h));
+    h.path = clean_path(path_join(own, path));
+  }
+  return ok();
+}
+}  // namespace
+
+Result<std::unique_ptr<Manager>> Manager::open_saved(
+    const std::map<std::string, std::string>& paths, const std::string& root) {
+  if (paths.empty()) return fail(ErrorKind::InvalidArgument, "no saved cgroup paths");
+  BERTH_ASSIGN(auto m, open(paths.begin()->second, root));
+  std::vector<Hierarchy> hs = m->hierarchies();
+  for (auto& h : hs) {
+    auto it = paths.find(h.mountpoint);
+    if (it != paths.end()) h.path = it->second;
+  }
+  if (m->mode() == Mode::V2) return internal::make_v2_manager(hs.at(0));
+  return internal::make_v1_manager(m->mode(), std::move(hs));
 }
 
 Result<std::unique_ptr<Manager>> Manager::open(const std::string& path, const std::string& root) {
-  if (path.empty() || path.front() != '/' || clean_path(path) != path || path == "/")
-    return fail(ErrorKind::InvalidArgument, "cgroup path {:?} must be absolute, clean, not /",
+  bool relative = !path.empty() && path.front() != '/';
+  if (path.empty() || clean_path(path) != path || path == "/" || path.starts_with(".."))
+    return fail(ErrorKind::InvalidArgument, "cgroup path {:?} must be clean and not /", path);
+  if (relative && root != kSystemRoot)
+    return fail(ErrorKind::InvalidArgument, "relative cgroup path {:?} needs the system root",
                 path);
   struct stat st;
   if (::stat(root.c_str(), &st) < 0) return sys_fail("cgroup root {}", root);
   Mode mode = detect_mode(root);
   if (mode == Mode::V2) {
-    return internal::make_v2_manager(Hierarchy{root, "", true, path});
+    std::vector<Hierarchy> one = {Hierarchy{root, "", true, path}};
+    BERTH_TRY(assign_paths(one, path));
+    return internal::make_v2_manager(one[0]);
   }
   std::vector<Hierarchy> found;
   if (root == kSystemRoot) {
@@ -240,9 +261,9 @@ Result<std::unique_ptr<Manager>> Manager::open(const std::string& path, const st
   for (auto& h : found) {
     // Only hybrid mode uses a cgroup2 mount, the one at <root>/unified.
     if (h.v2 && (mode != Mode::Hybrid || h.mountpoint != path_join(root, "unified"))) continue;
-    h.path = path;
     hs.push_back(std::move(h));
   }
+  BERTH_TRY(assign_paths(hs, path));
   if (std::none_of(hs.begin(), hs.end(), [](const Hierarchy& h) { return !h.v2; }))
     return fail(ErrorKind::NotFound, "no cgroup hierarchies found under {}", root);
   return internal::make_v1_manager(mode, std::move(hs));

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,12 +27,11 @@ struct Hierarchy {
   std::string path;  // the container's cgroup relative to the hierarchy root, e.g. /berth/abc
 };
 
-// Turns linux.cgroupsPath (absolute, relative to the caller's cgroup, or systemd's
-// "slice:prefix:name") or an empty string (derived: /berth/<id>) into an absolute cgroup path.
+// Turns linux.cgroupsPath (absolute, or systemd's "slice:prefix:name") or an empty string
+// (derived: /berth/<id>) into an absolute cgroup path. A relative path comes back relative
+// (cleaned): Manager::open resolves it per hierarchy against the caller's own cgroup there.
 Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id);
 // The same with the caller's /proc/self/cgroup given as text (for tests).
-Result<std::string> resolve_cgroups_path(const std::string& cgroups_path, const std::string& id,
-                                         const std::string& proc_self_cgroup);
 
 class Manager {
  public:
@@ -41,6 +41,10 @@ class Manager {
   // a temporary directory with fake control files).
   static Result<std::unique_ptr<Manager>> open(const std::string& path,
                                                const std::string& root = "/sys/fs/cgroup");
+  // Reopens with the per-hierarchy paths a manager had (keyed by mountpoint), as saved in the
+  // container's state, so later commands need not resolve a relative path again.
+  static Result<std::unique_ptr<Manager>> open_saved(
+      const std::map<std::string, std::string>& paths, const std::string& root = "/sys/fs/cgroup");
 
   virtual Mode mode() const = 0;
   // mkdir the cgroup in every hierarchy (idempotent).
