@@ -394,6 +394,7 @@ int run(int argc, char** argv) {
     return app.exit(e);
   }
   log::configure(g.log_path, g.log_format == "json", g.debug);
+  log::debug("berth-runtime: arguments parsed");
   StateStore store(g.root);
 
   if (*create) {
@@ -436,9 +437,12 @@ int run(int argc, char** argv) {
       (void)delete_container(store, copts.id, true);
       return report(st.error());
     }
+    log::debug("run {}: started", copts.id);
     int code = wait_and_forward(*pid, master ? master.get() : -1);
+    log::debug("run {}: exited with {}", copts.id, code);
     if (!keep) {
       if (auto d = delete_container(store, copts.id, true); !d) report(d.error());
+      log::debug("run {}: deleted", copts.id);
     }
     return code;
   }

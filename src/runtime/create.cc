@@ -24,6 +24,7 @@
 #include "runtime/process.h"
 #include "runtime/rootfs.h"
 #include "runtime/seccomp.h"
+#include "runtime/spawn.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 #include "runtime/validate.h"
@@ -42,6 +43,7 @@ struct InitArgs {
   bool new_userns = false;
   bool new_cgroupns = false;
   std::string state_for_hooks;  // JSON without the pid; the init fills it in
+  const CgroupJoin* cgroup_join = nullptr;
 };
 
 std::string hook_state(const oci::Spec& spec, const std::string& id, pid_t pid,
@@ -58,6 +60,7 @@ std::string hook_state(const oci::Spec& spec, const std::string& id, pid_t pid,
 // Everything from close-of-parent-side to execve, in the new namespaces. On the error path
 // the caller reports the message to the parent.
 berth::Status init_steps(const InitArgs& a) {
+  if (a.cgroup_join) BERTH_TRY(a.cgroup_join->join_self());
   BERTH_ASSIGN(SyncMsg go, sync_expect(a.sync_fd, SyncType::Go));
   const oci::Spec& spec = *a.spec;
   const oci::Process& p = *spec.process;
@@ -122,10 +125,6 @@ berth::Status init_steps(const InitArgs& a) {
   (void)sync_send(a.sync_fd, SyncType::Error, 0, msg);
   dprintf(2, "berth-runtime: %s\n", msg.c_str());
   _exit(st ? 0 : 127);
-}
-
-pid_t raw_clone(unsigned long flags) {
-  return static_cast<pid_t>(syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0));
 }
 
 std::string owner_name() {
@@ -254,9 +253,13 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   args.fifo_fd = fifo_fd.get();
   args.preserve_fds = opts.preserve_fds;
   args.state_for_hooks = hook_state(spec, opts.id, 0, bundle, "created");
+  // In a new user namespace the init cannot write host cgroupfs files: the parent moves it.
+  const bool self_join = !args.new_userns;
+  const CgroupJoin join = CgroupJoin::prepare(*cg, self_join);
+  args.cgroup_join = &join;
 
   if (joins.empty() && !new_time) {
-    child = raw_clone(flags);
+    child = clone_into(flags, join.unified_fd());
     if (child < 0) return sys_fail("clone container init");
     if (child == 0) {
       parent_sock.reset();
@@ -270,10 +273,12 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
     if (stage < 0) return sys_fail("fork");
     if (stage == 0) {
       parent_sock.reset();
-      berth::Status st = ok();
+      // Join the cgroups while host paths still resolve; the init inherits them.
+      berth::Status st = join.join_self();
+      args.cgroup_join = nullptr;
       for (const auto& n : ordered_for_setns(joins)) {
-        st = join_namespace(n);
         if (!st) break;
+        st = join_namespace(n);
       }
       if (st && new_time) {
         if (unshare(CLONE_NEWTIME) < 0)
@@ -285,7 +290,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
         (void)sync_send(child_sock.get(), SyncType::Error, 0, st.error().message());
         _exit(1);
       }
-      pid_t init = raw_clone(flags | CLONE_PARENT);
+      pid_t init = clone_into(flags | CLONE_PARENT, join.unified_fd());
       if (init == 0) init_child(args);
       if (init < 0) {
         (void)sync_send(child_sock.get(), SyncType::Error, 0,
@@ -311,7 +316,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
       return std::unexpected(std::move(st.error()).context("linux.gidMappings"));
   }
   log::debug("create {}: init is pid {}", opts.id, child);
-  BERTH_TRY(cg->add_pid(child));
+  if (!self_join) BERTH_TRY(cg->add_pid(child));
   log::debug("create {}: init joined its cgroup", opts.id);
   BERTH_TRY(sync_send(parent_sock.get(), SyncType::Go, child));
   for (;;) {

@@ -12,6 +12,7 @@
 #include "runtime/container.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/spawn.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
 
@@ -89,12 +90,19 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
   UniqueFd parent_sock(sp[0]), child_sock(sp[1]);
+  // A process in the container's user namespace cannot write host cgroupfs: parent moves it.
+  const CgroupJoin join = CgroupJoin::prepare(*cg, !in_userns);
   ExecChild child{&opts, &spec, child_sock.get(), console.get(), in_userns};
 
   pid_t stage = fork();
   if (stage < 0) return sys_fail("fork");
   if (stage == 0) {
     parent_sock.reset();
+    // Join the cgroups while host paths still resolve; the process cloned below inherits them.
+    if (auto st = join.join_self(); !st) {
+      (void)sync_send(child_sock.get(), SyncType::Error, 0, st.error().message());
+      _exit(1);
+    }
     for (auto& [k, fd] : ns) {
       if (setns(fd.get(), k->clone_flag) < 0) {
         // Joining one's own user namespace fails with EINVAL; everything else is fatal.
@@ -104,8 +112,7 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
         _exit(1);
       }
     }
-    pid_t pid = static_cast<pid_t>(
-        syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0));
+    pid_t pid = clone_into(CLONE_PARENT, join.unified_fd());
     if (pid == 0) {
       auto r = exec_steps(child);
       (void)sync_send(child_sock.get(), SyncType::Error, 0, r.error().message());
@@ -123,7 +130,7 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
   });
-  BERTH_TRY(cg->add_pid(pid));
+  if (in_userns) BERTH_TRY(cg->add_pid(pid));
   BERTH_TRY(sync_send(parent_sock.get(), SyncType::Go, pid));
   BERTH_TRY(sync_expect(parent_sock.get(), SyncType::Ready));
   if (!opts.pid_file.empty())
