@@ -1,5 +1,7 @@
 #include "base/log.h"
 
+#include "base/time.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -26,15 +28,6 @@ const char* level_name(Level l) {
   return "info";
 }
 
-std::string now_rfc3339() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
-}
 }  // namespace
 
 void configure(const std::string& path, bool json, bool debug) {

@@ -15,6 +15,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
 #include "runtime/devices.h"

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/time.h"
 #include "base/strings.h"
 #include "runtime/cgroup/manager.h"
 
@@ -63,15 +64,6 @@ bool process_alive(pid_t pid, unsigned long long start_time) {
   return start_time == 0 || process_start_time(pid) == start_time;
 }
 
-std::string now_rfc3339() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  return fmt::format("{}.{:09d}Z", buf, ts.tv_nsec);
-}
 
 Result<ContainerState> StateStore::load(const std::string& id) const {
   BERTH_TRY(validate_id(id));

@@ -59,7 +59,6 @@ std::map<std::string, std::string> cgroup_paths_of(const cgroup::Manager& m);
 unsigned long long process_start_time(pid_t pid);
 // Whether pid is alive, not a zombie, and the same process that started at start_time.
 bool process_alive(pid_t pid, unsigned long long start_time);
-std::string now_rfc3339();
 // The runtime's state JSON (OCI "state" + runc's extra fields).
 std::string state_json(const ContainerState& st, ContainerStatus status);
 
