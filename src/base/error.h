@@ -79,8 +79,9 @@ inline Status ok() {
     if (!berth_try_r) return std::unexpected(std::move(berth_try_r).error()); \
   } while (0)
 
-// Declares/assigns lhs from a Result expression or returns its error.
-#define BERTH_ASSIGN(lhs, expr) BERTH_ASSIGN_IMPL(BERTH_CONCAT(berth_r_, __LINE__), lhs, expr)
+// Declares/assigns lhs from a Result expression or returns its error. (__COUNTER__, not
+// __LINE__: g++ gives __LINE__ different values within one invocation spanning lines.)
+#define BERTH_ASSIGN(lhs, expr) BERTH_ASSIGN_IMPL(BERTH_CONCAT(berth_r_, __COUNTER__), lhs, expr)
 #define BERTH_ASSIGN_IMPL(tmp, lhs, expr)                   \
   auto tmp = (expr);                                        \
   if (!tmp) return std::unexpected(std::move(tmp).error()); \

@@ -1,0 +1,89 @@
+// The image store: images (config + layer chain), names, and the operations Docker offers on
+// them: load, save, import, tag, remove, inspect, history, prune, disk usage.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "content/store.h"
+#include "image/layer_store.h"
+#include "image/manifest.h"
+#include "image/metadata.h"
+#include "image/reference.h"
+#include "storage/driver.h"
+
+namespace berth::image {
+
+struct Image {
+  ImageRecord record;
+  ImageConfig config;
+  std::vector<std::string> tags;          // full names: docker.io/library/busybox:latest
+  std::vector<std::string> repo_digests;  // docker.io/library/busybox@sha256:...
+};
+
+// What `rmi` did, line by line as Docker prints it.
+struct RemoveReport {
+  std::vector<std::string> untagged;  // familiar names
+  std::vector<std::string> deleted;   // image ids
+};
+
+class Store {
+ public:
+  // root: the data root (/var/lib/berth); driver: "" for the default.
+  static Result<std::unique_ptr<Store>> open(const std::string& root, const std::string& driver);
+
+  // An image by full id, unique id prefix, or name (normalised, ":latest" added).
+  Result<Image> get(const std::string& name_or_id);
+  Result<std::vector<Image>> list();
+
+  // docker-archive (manifest.json) or OCI layout (index.json), possibly several images.
+  // Returns the names (or ids of untagged images) loaded, for "Loaded image: ..." lines.
+  Result<std::vector<std::string>> load(int tar_fd);
+  // Writes one tar that is both a docker-archive (manifest.json, repositories) and an OCI
+  // image layout (oci-layout, index.json, blobs/), as Docker 25+ does.
+  Status save(const std::vector<std::string>& names, int out_fd);
+  // A rootfs tar as a one-layer image. `changes` are Dockerfile-style lines (CMD, ENV, ...).
+  Result<std::string> import(int tar_fd, const std::vector<std::string>& changes,
+                             const std::string& message, const std::string& tag);
+  // Makes an image from a layer tar already in the content store on top of a parent image.
+  Result<std::string> create_image(const std::string& parent_id, const content::Digest& layer,
+                                   const std::string& media_type, nlohmann::json config_patch,
+                                   const std::string& history_by, const std::string& comment,
+                                   const std::string& author);
+
+  Status tag(const std::string& source, const std::string& target);
+  // in_use(image_id) tells whether a container uses the image (a conflict unless force).
+  Result<RemoveReport> remove(const std::string& name_or_id, bool force,
+                              const std::function<bool(const std::string&)>& in_use);
+
+  // Docker's image inspect JSON, and history rows.
+  Result<nlohmann::json> inspect(const std::string& name_or_id);
+  Result<nlohmann::json> history(const std::string& name_or_id);
+
+  LayerStore& layers() { return *layers_; }
+  content::Store& blobs() { return *blobs_; }
+  storage::Driver& driver() { return *driver_; }
+
+ private:
+  Store() = default;
+  Result<std::string> resolve_id(const std::string& name_or_id);
+  Result<Image> load_image(const ImageRecord& rec);
+  // Registers config + layers (blobs already in the content store) and names.
+  Result<std::string> add_image(const std::string& config_bytes,
+                                const std::vector<std::pair<content::Digest, std::string>>& layers,
+                                const std::vector<std::string>& names);
+  // The blob holding layer `diff_id` (generating it from the driver when none is kept).
+  Result<LayerBlob> layer_blob(const std::string& diff_id, const std::string& chain_id);
+
+  std::string root_;
+  std::unique_ptr<content::Store> blobs_;
+  std::unique_ptr<Metadata> md_;
+  std::unique_ptr<storage::Driver> driver_;
+  std::unique_ptr<LayerStore> layers_;
+};
+
+}  // namespace berth::image

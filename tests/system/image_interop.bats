@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# The image store against the real tools: archives from `docker save` load into Berth, Berth's
+# saves load back into dockerd with the same image IDs, skopeo converts Berth's OCI layout to
+# and from docker-archive, and umoci unpacks it.
+
+bats_require_minimum_version 1.5.0
+load lib/dockerd
+
+BI="${BERTH_BUILD:?}/cmd/berth-image"
+
+setup_file() {
+  dockerd_start || return 1
+  [ -z "${DK_MISSING:-}" ] || return 0
+  bash "${BERTH_SRC:?}/scripts/mkrootfs.sh" "$DTMP/rootfs"
+  tar -C "$DTMP/rootfs" -c . | docker import -c 'CMD ["sh"]' - berth-busybox:1 >/dev/null
+  # A second layer, made by dockerd itself (runc), with a file, a deletion and a new dir.
+  docker run --network none --name mk berth-busybox:1 sh -c \
+    'echo layer2 > /hello; rm /bin/vi; mkdir -p /data/sub; echo x > /data/sub/y' >/dev/null
+  docker commit -c 'ENV FOO=bar' mk berth-busybox:2 >/dev/null
+  docker rm mk >/dev/null
+  docker save -o "$DTMP/docker-save.tar" berth-busybox:1 berth-busybox:2
+}
+
+teardown_file() {
+  [ -z "${DK_MISSING:-}" ] || return 0
+  dk_cleanup
+}
+
+setup() {
+  [ -z "${DK_MISSING:-}" ] || skip "dockerd/containerd (docker.io) is not installed"
+  ROOT="$(mktemp -d /tmp/berth-img.XXXXXX)"
+}
+
+teardown() {
+  [ -n "${ROOT:-}" ] || return 0
+  # A driver may leave overlay mounts only if a test failed mid-way: detach before removal.
+  awk -v d="$ROOT" 'index($5, d "/") == 1 {print $5}' /proc/self/mountinfo | sort -r |
+    xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf --one-file-system "$ROOT"
+}
+
+bi() { "$BI" --data-root "$ROOT/data" "$@"; }
+
+@test "docker save loads into berth with the same image IDs and content" {
+  run bi load -i "$DTMP/docker-save.tar"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Loaded image: berth-busybox:1"* ]]
+  [[ "$output" == *"Loaded image: berth-busybox:2"* ]]
+  for t in 1 2; do
+    want=$(docker inspect -f '{{.Id}}' berth-busybox:$t)
+    got=$(bi inspect berth-busybox:$t | jq -r '.[0].Id')
+    [ "$got" = "$want" ]
+  done
+  [ "$(bi inspect berth-busybox:2 | jq -r '.[0].RootFS.Layers | length')" -eq 2 ]
+  [ "$(bi inspect berth-busybox:2 | jq -r '.[0].Config.Env[]' | grep -c FOO=bar)" -eq 1 ]
+  run bi images
+  [[ "$output" == *"berth-busybox"*"1"* ]]
+}
+
+@test "berth's save loads back into dockerd with the same IDs, and runs" {
+  bi load -i "$DTMP/docker-save.tar"
+  bi save -o "$ROOT/berth-save.tar" berth-busybox:1 berth-busybox:2
+  tar -tf "$ROOT/berth-save.tar" | grep -qx manifest.json
+  tar -tf "$ROOT/berth-save.tar" | grep -qx index.json
+  tar -tf "$ROOT/berth-save.tar" | grep -qx oci-layout
+  id1=$(docker inspect -f '{{.Id}}' berth-busybox:1)
+  id2=$(docker inspect -f '{{.Id}}' berth-busybox:2)
+  docker rmi berth-busybox:1 berth-busybox:2 >/dev/null
+  run docker load -i "$ROOT/berth-save.tar"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(docker inspect -f '{{.Id}}' berth-busybox:1)" = "$id1" ]
+  [ "$(docker inspect -f '{{.Id}}' berth-busybox:2)" = "$id2" ]
+  run docker run --rm --network none berth-busybox:2 sh -c 'cat /hello /data/sub/y; ls /bin/vi'
+  [ "$(echo "$output" | head -2 | tr '\n' ' ')" = "layer2 x " ]
+  [[ "$output" == *"No such file"* ]]
+}
+
+@test "skopeo copies berth's OCI layout to docker-archive and back; berth loads both" {
+  command -v skopeo >/dev/null || skip "skopeo is not installed"
+  bi load -i "$DTMP/docker-save.tar"
+  bi save -o "$ROOT/berth.tar" berth-busybox:2
+  mkdir "$ROOT/oci" && tar -C "$ROOT/oci" -xf "$ROOT/berth.tar"
+  skopeo copy -q "oci:$ROOT/oci:2" "docker-archive:$ROOT/skopeo-docker.tar:berth-busybox:from-skopeo"
+  skopeo copy -q "docker-archive:$ROOT/skopeo-docker.tar" "oci:$ROOT/oci2:again"
+  tar -C "$ROOT/oci2" -cf "$ROOT/skopeo-oci.tar" .
+  want=$(docker inspect -f '{{.Id}}' berth-busybox:2)
+  run bi load -i "$ROOT/skopeo-docker.tar"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(bi inspect berth-busybox:from-skopeo | jq -r '.[0].Id')" = "$want" ]
+  # Converting Docker's schema 2 to OCI, skopeo rewrites the config in OCI form (dropping
+  # Docker-only fields), so that image's ID is the digest of the new config.
+  m=$(jq -r '.manifests[0].digest' "$ROOT/oci2/index.json")
+  want_oci=$(jq -r .config.digest "$ROOT/oci2/blobs/sha256/${m#sha256:}")
+  run bi load -i "$ROOT/skopeo-oci.tar"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Loaded image ID: $want_oci"* ]]
+  [ "$(bi inspect "$want_oci" | jq -r '.[0].RootFS.Layers | length')" -eq 2 ]
+}
+
+@test "umoci unpacks berth's OCI layout" {
+  command -v umoci >/dev/null || skip "umoci is not installed"
+  bi load -i "$DTMP/docker-save.tar"
+  bi save -o "$ROOT/berth.tar" berth-busybox:2
+  mkdir "$ROOT/oci" && tar -C "$ROOT/oci" -xf "$ROOT/berth.tar"
+  umoci unpack --image "$ROOT/oci:2" "$ROOT/bundle"
+  [ "$(cat "$ROOT/bundle/rootfs/hello")" = "layer2" ]
+  [ ! -e "$ROOT/bundle/rootfs/bin/vi" ]
+  [ -x "$ROOT/bundle/rootfs/bin/busybox" ]
+}
+
+@test "import with --change, tag, history and rmi semantics" {
+  tar -C "$DTMP/rootfs" -c . > "$ROOT/rootfs.tar"
+  run bi import -c 'CMD ["/bin/sh","-c","echo hi"]' -c 'ENV A=1' -m "from a test" "$ROOT/rootfs.tar" imp:1
+  [ "$status" -eq 0 ]
+  id=$output
+  [ "$(bi inspect imp:1 | jq -r '.[0].Config.Cmd[2]')" = "echo hi" ]
+  [ "$(bi inspect imp:1 | jq -r '.[0].Config.Env[0]')" = "A=1" ]
+  [ "$(bi inspect imp:1 | jq -r '.[0].Comment')" = "from a test" ]
+  bi tag imp:1 other/imp:2
+  run bi history imp:1
+  [[ "$output" == *"from a test"* ]]
+  # the same id under two repositories: removing by id needs -f
+  run bi rmi "${id:7:12}"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"referenced in multiple repositories"* ]]
+  run bi rmi imp:1
+  [ "$output" = "Untagged: imp:1" ]
+  run bi rmi other/imp:2
+  [[ "$output" == *"Untagged: other/imp:2"* ]]
+  [[ "$output" == *"Deleted: $id"* ]]
+  run bi inspect imp:1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"No such image"* ]]
+}
