@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config clang-format
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   libarchive-dev libzstd-dev libsqlite3-dev libssl-dev libisal-dev libdeflate-dev
-  busybox-static jq bats procps iproute2
+  busybox-static jq sqlite3 bats procps iproute2
   # interop references and benchmarks
   docker.io runc crun hyperfine skopeo umoci btrfs-progs
 )

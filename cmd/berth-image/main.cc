@@ -1,5 +1,6 @@
 // berth-image: drives the image store directly (load, save, import, images, tag, rmi,
-// inspect, history) with Docker's command shapes, until berthd serves it over the API.
+// inspect, history, and container layers: commit, diff, export, prune, df) with Docker's
+// command shapes, until berthd serves it over the API.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -7,7 +8,9 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "image/check.h"
 #include "image/store.h"
+#include "layer_cmds.h"
 
 using namespace berth;
 
@@ -49,7 +52,10 @@ int main(int argc, char** argv) {
   save->add_option("names", names)->required();
   std::string src, tag;
   auto* import = app.add_subcommand("import", "a rootfs tar as an image");
-  import->add_option("-c,--change", changes)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  // One value per -c: otherwise CLI11 hands it the positionals that follow.
+  import->add_option("-c,--change", changes)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   import->add_option("-m,--message", message);
   import->add_option("file", src, "tar file or -")->required();
   import->add_option("reference", tag);
@@ -66,6 +72,8 @@ int main(int argc, char** argv) {
   inspect->add_option("names", names)->required();
   auto* history = app.add_subcommand("history", "image history");
   history->add_option("name", src)->required();
+  auto* checkc = app.add_subcommand("check", "verify the store's consistency (developers)");
+  cli::LayerCommands layer_cmds(app);
 
   try {
     app.parse(argc, argv);
@@ -76,7 +84,14 @@ int main(int argc, char** argv) {
   auto store = image::Store::open(root, driver);
   if (!store) return report(store.error());
   auto& s = **store;
+  if (layer_cmds.selected()) return layer_cmds.run(s);
 
+  if (*checkc) {
+    auto problems = image::check(s);
+    if (!problems) return report(problems.error());
+    for (const auto& p : *problems) std::printf("%s\n", p.c_str());
+    return problems->empty() ? 0 : 1;
+  }
   if (*load) {
     UniqueFd fd(input.empty() ? dup(0) : open(input.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) return report(Error(ErrorKind::NotFound, "open " + input, errno));
@@ -144,6 +159,8 @@ int main(int argc, char** argv) {
       for (const auto& u : r->untagged) std::printf("Untagged: %s\n", u.c_str());
       for (const auto& d : r->deleted) std::printf("Deleted: %s\n", d.c_str());
     }
+    // Blobs only the removed images used (their configs, layers gone with them).
+    if (auto g = s.gc_content(); !g) return report(g.error());
     return rc;
   }
   if (*inspect) {

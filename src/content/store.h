@@ -47,6 +47,11 @@ class Store {
   Result<Writer> writer(std::string_view algorithm = "sha256") const;
   // Whole-buffer convenience (manifests, configs).
   Result<Digest> put(std::string_view data, const Digest& expected = {}) const;
+  // Takes in a regular file that is already on the store's filesystem (e.g. extracted under
+  // the data root) without copying it: hashes it, checks `expected` if set, makes it read-only,
+  // fsyncs it and hard-links it into blobs/. The caller removes `path` when done with it and
+  // must not write to it. Copies instead across filesystems.
+  Result<Digest> adopt(const std::string& path, const Digest& expected = {}) const;
   Result<std::string> get(const Digest& d) const;
   Result<UniqueFd> open_blob(const Digest& d) const;
   bool exists(const Digest& d) const;

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "image/manifest.h"
+#include "image/parallel.h"
 
 namespace berth::image {
 
@@ -24,7 +25,8 @@ Status LayerStore::recover() {
   BERTH_ASSIGN(auto unfinished, md_.unfinished_layers());
   for (const auto& l : unfinished) {
     log::warn("removing layer {} left unfinished by a crash", l.cache_id);
-    if (driver_.exists(l.cache_id)) BERTH_TRY(driver_.remove(l.cache_id));
+    // Unconditionally: a dir cut short before its diff/ was made does not count as exists().
+    BERTH_TRY(driver_.remove(l.cache_id));
     BERTH_TRY(md_.drop_layer_row(l.cache_id));
   }
   return ok();
@@ -98,6 +100,127 @@ Result<LayerRecord> LayerStore::register_blob(const content::Digest& blob,
   done = true;
   return LayerRecord{cache_id, chain, parent_chain, diff_id, static_cast<int64_t>(applied->size),
                      true,     refs};
+}
+
+Status LayerStore::register_stack(const std::vector<StackLayer>& layers, const RecordFn& record) {
+  const size_t n = layers.size();
+  std::vector<content::Digest> diffs;
+  for (const auto& l : layers) {
+    BERTH_ASSIGN(content::Digest d, content::Digest::parse(l.diff_id));
+    diffs.push_back(std::move(d));
+  }
+  const std::vector<content::Digest> chains = chain_ids(diffs);
+  std::vector<LayerRecord> recs(n);
+  size_t first = 0;  // the lowest layer not present yet; all above it are missing too
+  {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      for (first = 0; first < n; ++first) {
+        BERTH_ASSIGN(auto rec, md_.layer_by_chain(chains[first].str()));
+        if (!rec || !rec->ready) break;
+        recs[first] = *rec;
+      }
+      bool busy = false;
+      for (size_t i = first; i < n; ++i) busy = busy || building_.contains(chains[i].str());
+      if (!busy) break;
+      // Another load in this process is making some of these layers: reuse what it makes.
+      building_cv_.wait(lock);
+    }
+    if (first == n) return md_.db().transaction([&] { return record(recs); });
+    for (size_t i = first; i < n; ++i) building_.insert(chains[i].str());
+  }
+  Defer unmark([&] {
+    std::lock_guard lock(mu_);
+    for (size_t i = first; i < n; ++i) building_.erase(chains[i].str());
+    building_cv_.notify_all();
+  });
+  std::vector<std::string> cache(n);
+  bool done = false;
+  Defer undo([&] {
+    if (done) return;
+    // Children first: a full-copy driver's layer is the parent of the next one.
+    for (size_t i = n; i-- > first;)
+      if (!cache[i].empty()) (void)driver_.remove(cache[i]);
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = first; i < n; ++i)
+        if (!cache[i].empty()) (void)md_.drop_layer_row(cache[i]);
+    }
+  });
+  {
+    // The rows exist before the driver dirs: after a crash, recover() finds and removes both.
+    std::lock_guard lock(mu_);
+    BERTH_TRY(md_.db().transaction([&]() -> Status {
+      for (size_t i = first; i < n; ++i) {
+        cache[i] = random_hex(64);
+        BERTH_TRY(md_.begin_layer(cache[i], i > 0 ? chains[i - 1].str() : ""));
+      }
+      return ok();
+    }));
+  }
+
+  std::vector<std::optional<Result<archive::ApplyResult>>> applied(n);
+  auto apply = [&](size_t i) {
+    auto fd = blobs_.open_blob(layers[i].blob);
+    if (!fd) {
+      applied[i] = std::unexpected(std::move(fd).error());
+      return false;
+    }
+    // Synced once for the whole stack below.
+    applied[i] = driver_.apply_diff_unsynced(cache[i], fd->get());
+    return applied[i]->has_value();
+  };
+  auto create = [&](size_t i) {
+    std::string parent = i == 0 ? "" : i == first ? recs[i - 1].cache_id : cache[i - 1];
+    return driver_.create(cache[i], parent, false);
+  };
+  if (driver_.independent_layers()) {
+    // A child's create only needs its parent's dir to exist, not its contents.
+    for (size_t i = first; i < n; ++i) BERTH_TRY(create(i));
+    const size_t count = n - first;
+    parallel_for(count, worker_count(count), [&](size_t k) { return apply(first + k); });
+  } else {
+    for (size_t i = first; i < n; ++i) {
+      BERTH_TRY(create(i));
+      if (!apply(i)) break;
+    }
+  }
+  for (size_t i = first; i < n; ++i) {
+    if (!applied[i]) continue;  // not started: a failure elsewhere stopped the others
+    if (!*applied[i])
+      return std::unexpected(
+          std::move(*applied[i]).error().context("apply layer {}", layers[i].blob.short_id()));
+    if ((*applied[i])->diff_id != diffs[i])
+      return fail(ErrorKind::InvalidArgument, "layer {}: diff id mismatch: expected {}, got {}",
+                  layers[i].blob.str(), diffs[i].str(), (*applied[i])->diff_id.str());
+  }
+  BERTH_TRY(driver_.sync());
+
+  std::lock_guard lock(mu_);
+  BERTH_TRY(md_.db().transaction([&]() -> Status {
+    // The layer we built on is not held while we worked (a hold would leak if we crashed):
+    // if it went meanwhile, give up rather than record children of a missing parent.
+    if (first > 0) {
+      BERTH_ASSIGN(auto base, md_.layer_by_chain(chains[first - 1].str()));
+      if (!base || !base->ready)
+        return fail(ErrorKind::Conflict, "layer {} was removed during the load",
+                    chains[first - 1].str());
+    }
+    for (size_t i = first; i < n; ++i) {
+      const auto size = static_cast<int64_t>((*applied[i])->size);
+      BERTH_TRY(md_.mark_layer_ready(cache[i], chains[i].str(), diffs[i].str(), size));
+      BERTH_ASSIGN(uint64_t blob_size, blobs_.size(layers[i].blob));
+      BERTH_TRY(
+          md_.add_layer_blob(LayerBlob{diffs[i].str(), layers[i].blob.str(), layers[i].media_type,
+                                       static_cast<int64_t>(blob_size)}));
+      recs[i] = LayerRecord{
+          cache[i], chains[i].str(),  i > 0 ? chains[i - 1].str() : "", diffs[i].str(), size,
+          true,     i + 1 < n ? 1 : 0};
+    }
+    return record(recs);
+  }));
+  done = true;
+  return ok();
 }
 
 Result<std::optional<LayerRecord>> LayerStore::get(const std::string& chain_id) {

@@ -1,9 +1,13 @@
 // Layers by chain ID on top of a storage driver, with their metadata and original blobs.
 #pragma once
 
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 #include "content/store.h"
@@ -27,6 +31,21 @@ class LayerStore {
   Result<LayerRecord> register_blob(const content::Digest& blob, const std::string& media_type,
                                     const std::string& parent_chain,
                                     const std::string& expected_diff_id);
+  // One layer of an image: its blob and the diff id the image config names.
+  struct StackLayer {
+    content::Digest blob;
+    std::string media_type;
+    std::string diff_id;
+  };
+  // Runs inside the transaction that records the new layers, with every layer of the stack
+  // (bottom first): the caller records what holds the top layer (an image row and its
+  // reference), so a crash leaves both or neither.
+  using RecordFn = std::function<Status(const std::vector<LayerRecord>&)>;
+  // Registers an image's layers, bottom first. Layers already present are reused; the missing
+  // ones are extracted (concurrently when the driver's layers are independent), made durable
+  // with one sync, then recorded in order together with `record`. No reference is taken for
+  // the caller beyond what `record` takes. On failure nothing new is left behind.
+  Status register_stack(const std::vector<StackLayer>& layers, const RecordFn& record);
   Result<std::optional<LayerRecord>> get(const std::string& chain_id);
   Status retain(const std::string& chain_id);
   // Drops one reference; a layer nobody holds is removed, then its parent is released.
@@ -46,6 +65,9 @@ class LayerStore {
   storage::Driver& driver_;
   content::Store& blobs_;
   std::mutex mu_;
+  // Chain ids register_stack is creating; others wanting them wait on building_cv_.
+  std::set<std::string> building_;
+  std::condition_variable building_cv_;
 };
 
 }  // namespace berth::image

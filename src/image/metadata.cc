@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS tags(
   name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));
 CREATE TABLE IF NOT EXISTS repo_digests(
   name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id));
+CREATE TABLE IF NOT EXISTS container_layers(
+  id TEXT PRIMARY KEY, image_id TEXT NOT NULL, parent_chain TEXT NOT NULL);
 )";
 
 LayerRecord layer_from(const Stmt& s) {
@@ -208,6 +210,67 @@ Result<std::vector<std::string>> Metadata::repo_digests_of(const std::string& id
 Status Metadata::remove_repo_digests_of(const std::string& id) {
   BERTH_ASSIGN(Stmt s, db_.prepare("DELETE FROM repo_digests WHERE image_id=?"));
   return s.bind(1, id).run();
+}
+
+Status Metadata::put_container_layer(const ContainerLayerRecord& r) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("INSERT INTO container_layers(id, image_id, parent_chain) "
+                                   "VALUES(?,?,?)"));
+  return s.bind(1, r.id).bind(2, r.image_id).bind(3, r.parent_chain).run();
+}
+
+Result<std::optional<ContainerLayerRecord>> Metadata::container_layer(const std::string& id) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, image_id, parent_chain FROM container_layers "
+                                   "WHERE id=?"));
+  s.bind(1, id);
+  BERTH_ASSIGN(bool row, s.step());
+  if (!row) return std::optional<ContainerLayerRecord>();
+  ContainerLayerRecord r{s.text(0), s.text(1), s.text(2)};
+  BERTH_TRY(s.run());
+  return std::optional<ContainerLayerRecord>(r);
+}
+
+Result<std::vector<ContainerLayerRecord>> Metadata::container_layers() {
+  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, image_id, parent_chain FROM container_layers "
+                                   "ORDER BY id"));
+  std::vector<ContainerLayerRecord> out;
+  for (;;) {
+    BERTH_ASSIGN(bool row, s.step());
+    if (!row) break;
+    out.push_back(ContainerLayerRecord{s.text(0), s.text(1), s.text(2)});
+  }
+  return out;
+}
+
+Status Metadata::delete_container_layer(const std::string& id) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("DELETE FROM container_layers WHERE id=?"));
+  return s.bind(1, id).run();
+}
+
+Result<std::vector<LayerRecord>> Metadata::ready_layers() {
+  BERTH_ASSIGN(Stmt s, db_.prepare(std::string(kLayerCols) + "WHERE ready=1"));
+  std::vector<LayerRecord> out;
+  for (;;) {
+    BERTH_ASSIGN(bool row, s.step());
+    if (!row) break;
+    out.push_back(layer_from(s));
+  }
+  return out;
+}
+
+Result<std::vector<LayerBlob>> Metadata::all_layer_blobs() {
+  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT diff_id, digest, media_type, size FROM layer_blobs"));
+  std::vector<LayerBlob> out;
+  for (;;) {
+    BERTH_ASSIGN(bool row, s.step());
+    if (!row) break;
+    out.push_back(LayerBlob{s.text(0), s.text(1), s.text(2), s.integer(3)});
+  }
+  return out;
+}
+
+Status Metadata::drop_layer_blob(const std::string& diff_id, const std::string& digest) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("DELETE FROM layer_blobs WHERE diff_id=? AND digest=?"));
+  return s.bind(1, diff_id).bind(2, digest).run();
 }
 
 }  // namespace berth::image

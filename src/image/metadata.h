@@ -36,6 +36,12 @@ struct ImageRecord {
   int64_t added = 0;  // unix seconds when this engine got it
 };
 
+struct ContainerLayerRecord {  // a container's read-write layer (driver id = container id)
+  std::string id;
+  std::string image_id;
+  std::string parent_chain;  // the image's top layer, which the RW layer holds a reference on
+};
+
 class Metadata {
  public:
   static Result<Metadata> open(const std::string& path);
@@ -45,6 +51,10 @@ class Metadata {
   // Marks the layer ready under its chain id and takes a reference on the parent.
   Status finish_layer(const std::string& cache_id, const std::string& chain_id,
                       const std::string& diff_id, int64_t size);
+  // finish_layer's updates without a transaction of their own (metadata_batch.cc), for
+  // callers that record several layers and their image in one.
+  Status mark_layer_ready(const std::string& cache_id, const std::string& chain_id,
+                          const std::string& diff_id, int64_t size);
   Result<std::optional<LayerRecord>> layer_by_chain(const std::string& chain_id);
   Result<std::vector<LayerRecord>> unfinished_layers();
   Status drop_layer_row(const std::string& cache_id);
@@ -66,6 +76,17 @@ class Metadata {
   Status set_repo_digest(const std::string& name, const std::string& id);
   Result<std::vector<std::string>> repo_digests_of(const std::string& id);
   Status remove_repo_digests_of(const std::string& id);
+
+  // Containers' read-write layers.
+  Status put_container_layer(const ContainerLayerRecord& r);
+  Result<std::optional<ContainerLayerRecord>> container_layer(const std::string& id);
+  Result<std::vector<ContainerLayerRecord>> container_layers();
+  Status delete_container_layer(const std::string& id);
+
+  // Inventories for prune, disk usage and content GC.
+  Result<std::vector<LayerRecord>> ready_layers();
+  Result<std::vector<LayerBlob>> all_layer_blobs();
+  Status drop_layer_blob(const std::string& diff_id, const std::string& digest);
 
   Db& db() { return db_; }
 

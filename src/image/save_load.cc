@@ -2,15 +2,20 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 
 #include "archive/apply.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "image/media_types.h"
+#include "image/parallel.h"
 #include "image/store.h"
 
 namespace berth::image {
@@ -31,6 +36,61 @@ Result<content::Digest> ingest_file(content::Store& blobs, const std::string& pa
     BERTH_TRY(w.write(buf, static_cast<size_t>(n)));
   }
   return w.commit();
+}
+
+// A layer file of the extracted archive, to store in the content store.
+struct LayerFile {
+  std::string path;
+  content::Digest expected;  // OCI layouts name blobs by digest; docker-archives do not
+  std::string media_type;    // "" to detect from the file's magic bytes
+};
+
+std::string layer_media_of_file(const std::string& path);
+
+// Puts one image's layer files into the content store (adopt: a hard link, no copy), hashing them
+// concurrently. `moved` remembers files already stored: images of one archive share layers.
+Result<std::vector<std::pair<content::Digest, std::string>>> adopt_layers(
+    content::Store& blobs, const std::string& dir, std::vector<LayerFile> files,
+    std::map<std::string, std::pair<content::Digest, std::string>>& moved) {
+  std::vector<size_t> todo;
+  std::set<std::string> seen;
+  std::unique_ptr<char, decltype(&free)> real_dir(realpath(dir.c_str(), nullptr), &free);
+  if (!real_dir) return sys_fail("resolve {}", dir);
+  const std::string prefix = std::string(real_dir.get()) + "/";
+  for (size_t i = 0; i < files.size(); ++i) {
+    // docker save writes a layer shared by two images once, the other as a symlink to it: go
+    // by the real file (which must stay inside the archive).
+    std::unique_ptr<char, decltype(&free)> real(realpath(files[i].path.c_str(), nullptr), &free);
+    if (!real) return sys_fail("archive: layer {}", files[i].path.substr(dir.size()));
+    if (std::string_view(real.get()).rfind(prefix, 0) != 0)
+      return fail(ErrorKind::InvalidArgument, "archive: layer {} points outside the archive",
+                  files[i].path.substr(dir.size()));
+    files[i].path = real.get();
+    if (files[i].media_type.empty()) {
+      auto m = moved.find(files[i].path);
+      files[i].media_type =
+          m != moved.end() ? m->second.second : layer_media_of_file(files[i].path);
+    }
+    if (!moved.contains(files[i].path) && seen.insert(files[i].path).second) todo.push_back(i);
+  }
+  std::vector<std::optional<Result<content::Digest>>> got(files.size());
+  parallel_for(todo.size(), worker_count(todo.size()), [&](size_t k) {
+    const LayerFile& f = files[todo[k]];
+    got[todo[k]] = blobs.adopt(f.path, f.expected);
+    return got[todo[k]]->has_value();
+  });
+  for (size_t i : todo) {
+    if (!got[i]) continue;  // not started after another failed
+    if (!*got[i]) return std::unexpected(std::move(*got[i]).error().context("archive: layer"));
+    moved[files[i].path] = {**got[i], files[i].media_type};
+  }
+  std::vector<std::pair<content::Digest, std::string>> out;
+  for (const auto& f : files) {
+    auto m = moved.find(f.path);
+    if (m == moved.end()) return fail(ErrorKind::Internal, "archive: layer {} not stored", f.path);
+    out.emplace_back(m->second.first, f.media_type);
+  }
+  return out;
 }
 
 std::string layer_media_of_file(const std::string& path) {
@@ -70,6 +130,19 @@ Result<Manifest> pick_manifest(const std::string& dir, const Descriptor& d) {
   return parse_manifest(bytes);
 }
 
+// Removes the temp dirs of loads that died (nobody holds their lock).
+void remove_stale_loads(const std::string& tmp) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(tmp, ec)) {
+    std::string p = e.path().string();
+    if (e.path().filename().string().rfind("load-", 0) != 0) continue;
+    UniqueFd fd(open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || flock(fd.get(), LOCK_EX | LOCK_NB) < 0) continue;
+    log::warn("removing {}, left by an interrupted load", p);
+    (void)remove_all(p);
+  }
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> Store::load(int tar_fd) {
@@ -78,6 +151,11 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
   std::string dir = tmp + "/load-XXXXXX";
   if (!mkdtemp(dir.data())) return sys_fail("mkdtemp");
   Defer cleanup([&] { (void)remove_all(dir); });
+  // Locked while in use, so that the next load can tell a killed load's leftovers (as big as
+  // the archive) from a running one's.
+  UniqueFd held(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!held || flock(held.get(), LOCK_EX) < 0) return sys_fail("lock {}", dir);
+  remove_stale_loads(tmp);
   archive::ApplyOptions opts;
   opts.whiteouts = archive::Whiteouts::Delete;
   auto extracted = archive::apply_layer(tar_fd, dir, opts);
@@ -85,6 +163,7 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
     return std::unexpected(std::move(extracted.error()).context("read image archive"));
 
   std::vector<std::string> loaded;
+  std::map<std::string, std::pair<content::Digest, std::string>> moved;  // by adopt_layers
   if (path_exists(dir + "/manifest.json")) {
     BERTH_ASSIGN(std::string text, read_file(dir + "/manifest.json"));
     auto j = nlohmann::json::parse(text, nullptr, false);
@@ -98,13 +177,13 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
                     "archive: manifest.json[{}]: needs Config and Layers", i);
       BERTH_ASSIGN(std::string cfg_path, inside(dir, e["Config"].get<std::string>()));
       BERTH_ASSIGN(std::string cfg, read_file(cfg_path));
-      std::vector<std::pair<content::Digest, std::string>> layers;
+      std::vector<LayerFile> files;
       for (const auto& l : e["Layers"]) {
         if (!l.is_string()) return fail(ErrorKind::InvalidArgument, "archive: bad layer path");
         BERTH_ASSIGN(std::string p, inside(dir, l.get<std::string>()));
-        BERTH_ASSIGN(content::Digest d, ingest_file(*blobs_, p));
-        layers.emplace_back(d, layer_media_of_file(p));
+        files.push_back({p, {}, ""});
       }
+      BERTH_ASSIGN(auto layers, adopt_layers(*blobs_, dir, std::move(files), moved));
       std::vector<std::string> names;
       if (e.contains("RepoTags") && e["RepoTags"].is_array())
         for (const auto& t : e["RepoTags"])
@@ -125,14 +204,10 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
           m.config.digest.algorithm() == "sha256")
         return fail(ErrorKind::InvalidArgument, "archive: config {} does not match its digest",
                     m.config.digest.str());
-      std::vector<std::pair<content::Digest, std::string>> layers;
-      for (const auto& l : m.layers) {
-        BERTH_ASSIGN(content::Digest got, ingest_file(*blobs_, blob_path(dir, l.digest)));
-        if (got != l.digest)
-          return fail(ErrorKind::InvalidArgument, "archive: layer {} does not match its digest",
-                      l.digest.str());
-        layers.emplace_back(got, l.media_type);
-      }
+      std::vector<LayerFile> files;
+      for (const auto& l : m.layers)
+        files.push_back({blob_path(dir, l.digest), l.digest, l.media_type});
+      BERTH_ASSIGN(auto layers, adopt_layers(*blobs_, dir, std::move(files), moved));
       std::vector<std::string> names;
       auto full = d.annotations.find("io.containerd.image.name");
       auto ref = d.annotations.find("org.opencontainers.image.ref.name");

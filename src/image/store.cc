@@ -43,6 +43,19 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& root, const std::s
 }
 
 Result<std::string> Store::resolve_id(const std::string& name_or_id) {
+  // As Docker: a name first (a repository may be called "abc123"), then an id or id prefix.
+  auto ref = parse_reference(name_or_id);
+  if (ref && ref->digest.empty()) {
+    BERTH_ASSIGN(auto target, md_->tag_target(ref->full()));
+    if (target) return *target;
+  } else if (ref) {
+    std::string key = ref->name() + "@" + ref->digest;
+    BERTH_ASSIGN(auto all, md_->images());
+    for (const auto& img : all) {
+      BERTH_ASSIGN(auto digests, md_->repo_digests_of(img.id));
+      if (std::find(digests.begin(), digests.end(), key) != digests.end()) return img.id;
+    }
+  }
   std::string s = name_or_id;
   if (s.rfind("sha256:", 0) == 0) s = s.substr(7);
   if (is_hex(s) && s.size() <= 64) {
@@ -57,22 +70,8 @@ Result<std::string> Store::resolve_id(const std::string& name_or_id) {
       }
     }
     if (!found.empty()) return found;
-    if (s.size() == 64) return fail(ErrorKind::NotFound, "No such image: {}", name_or_id);
   }
-  auto ref = parse_reference(name_or_id);
-  if (!ref) return fail(ErrorKind::NotFound, "No such image: {}", name_or_id);
-  std::string key = ref->digest.empty() ? ref->full() : ref->name() + "@" + ref->digest;
-  if (!ref->digest.empty()) {
-    BERTH_ASSIGN(auto all, md_->images());
-    for (const auto& img : all) {
-      BERTH_ASSIGN(auto digests, md_->repo_digests_of(img.id));
-      if (std::find(digests.begin(), digests.end(), key) != digests.end()) return img.id;
-    }
-    return fail(ErrorKind::NotFound, "No such image: {}", name_or_id);
-  }
-  BERTH_ASSIGN(auto target, md_->tag_target(key));
-  if (!target) return fail(ErrorKind::NotFound, "No such image: {}", ref->familiar());
-  return *target;
+  return fail(ErrorKind::NotFound, "No such image: {}", ref ? ref->familiar() : name_or_id);
 }
 
 Result<Image> Store::load_image(const ImageRecord& rec) {
@@ -112,31 +111,37 @@ Result<std::string> Store::add_image(
     return fail(ErrorKind::InvalidArgument,
                 "image config lists {} layers (rootfs.diff_ids) but {} were given",
                 cfg.diff_ids.size(), layers.size());
-  BERTH_ASSIGN(content::Digest id, blobs_->put(config_bytes));
-  std::string parent;
-  int64_t size = 0;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    BERTH_ASSIGN(LayerRecord rec, layers_->register_blob(layers[i].first, layers[i].second, parent,
-                                                         cfg.diff_ids[i].str()));
-    // The child layer holds its parent; our own reference is only kept on the top layer.
-    if (!parent.empty()) BERTH_TRY(layers_->release(parent));
-    parent = rec.chain_id;
-    size += rec.size;
-  }
-  BERTH_ASSIGN(auto existing, md_->image(id.str()));
-  if (existing) {
-    if (!parent.empty()) BERTH_TRY(layers_->release(parent));
-  } else {
-    BERTH_TRY(md_->put_image(ImageRecord{id.str(), parent, cfg.created, size, 0}));
-  }
+  std::vector<Reference> refs;
   for (const auto& n : names) {
     BERTH_ASSIGN(Reference ref, parse_reference(n));
-    if (!ref.digest.empty()) {
-      BERTH_TRY(md_->set_repo_digest(ref.name() + "@" + ref.digest, id.str()));
-    } else {
-      BERTH_TRY(md_->set_tag(ref.full(), id.str()));
-    }
+    refs.push_back(std::move(ref));
   }
+  BERTH_ASSIGN(content::Digest id, blobs_->put(config_bytes));
+  std::vector<LayerStore::StackLayer> stack;
+  for (size_t i = 0; i < layers.size(); ++i)
+    stack.push_back({layers[i].first, layers[i].second, cfg.diff_ids[i].str()});
+  // Recorded in the transaction that makes the new layers ready: a crash leaves the image
+  // with its layers or neither. Must not call back into the layer store (it holds its lock).
+  auto record = [&](const std::vector<LayerRecord>& recs) -> Status {
+    std::string top = recs.empty() ? "" : recs.back().chain_id;
+    int64_t size = 0;
+    for (const auto& r : recs) size += r.size;
+    BERTH_ASSIGN(auto existing, md_->image(id.str()));
+    if (!existing) {
+      // The image holds its top layer; each layer holds its parent.
+      if (!top.empty()) BERTH_TRY(md_->ref_layer(top, 1));
+      BERTH_TRY(md_->put_image(ImageRecord{id.str(), top, cfg.created, size, 0}));
+    }
+    for (const auto& ref : refs) {
+      if (!ref.digest.empty()) {
+        BERTH_TRY(md_->set_repo_digest(ref.name() + "@" + ref.digest, id.str()));
+      } else {
+        BERTH_TRY(md_->set_tag(ref.full(), id.str()));
+      }
+    }
+    return ok();
+  };
+  BERTH_TRY(layers_->register_stack(stack, record));
   return id.str();
 }
 

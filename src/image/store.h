@@ -14,6 +14,7 @@
 #include "image/manifest.h"
 #include "image/metadata.h"
 #include "image/reference.h"
+#include "image/store_types.h"
 #include "storage/driver.h"
 
 namespace berth::image {
@@ -63,6 +64,26 @@ class Store {
   // Docker's image inspect JSON, and history rows.
   Result<nlohmann::json> inspect(const std::string& name_or_id);
   Result<nlohmann::json> history(const std::string& name_or_id);
+
+  // Containers' read-write layers (driver id = container id) on an image's top layer
+  // (container_layers.cc); the image's layers stay while one exists.
+  Status create_container_layer(const std::string& id, const std::string& image);
+  Result<std::string> mount_container_layer(const std::string& id);  // the merged view
+  Status unmount_container_layer(const std::string& id);
+  Status remove_container_layer(const std::string& id);
+  // `docker diff`, and `docker export` (the merged view as one flat tar).
+  Result<std::vector<archive::Change>> container_changes(const std::string& id);
+  Status export_container(const std::string& id, int out_fd);
+  // `docker commit`: the RW layer's changes as a new layer on the container's image (commit.cc).
+  Result<std::string> commit(const CommitOptions& opts);
+
+  // `docker image prune`: untagged images, or with `all` every image no container uses.
+  Result<PruneReport> prune(bool all, const std::function<bool(const std::string&)>& in_use);
+  // The images part of `docker system df`; containers(image_id) counts users (null: counts
+  // the container layers made here).
+  Result<DiskUsage> disk_usage(const std::function<int64_t(const std::string&)>& containers);
+  // Removes content blobs no image or present layer refers to; returns bytes freed (gc.cc).
+  Result<uint64_t> gc_content();
 
   LayerStore& layers() { return *layers_; }
   content::Store& blobs() { return *blobs_; }

@@ -22,11 +22,24 @@ class Driver {
   virtual Status create(const std::string& id, const std::string& parent, bool rw) = 0;
   virtual Status remove(const std::string& id) = 0;
   virtual bool exists(const std::string& id) const = 0;
+  // Ids of every layer dir the driver holds, half-made ones included (consistency checks).
+  virtual Result<std::vector<std::string>> list() const = 0;
   // Mounts (refcounted: concurrent users share one mount) and returns the merged view's path.
   virtual Result<std::string> get(const std::string& id) = 0;
   virtual Status put(const std::string& id) = 0;
-  // Extracts a layer tar into layer `id` (created by create(id, parent)).
+  // Extracts a layer tar into layer `id` (created by create(id, parent)), durably.
   virtual Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) = 0;
+  // apply_diff without its sync: the layer is durable only after sync(). Lets a caller that
+  // applies several layers pay for one syncfs instead of one per layer.
+  virtual Result<archive::ApplyResult> apply_diff_unsynced(const std::string& id, int tar_fd) {
+    return apply_diff(id, tar_fd);
+  }
+  // Makes every layer applied so far durable (one syncfs of the driver's filesystem).
+  virtual Status sync() { return ok(); }
+  // True when a layer's own files do not depend on its parent's (overlay2 applies into an
+  // empty upper dir), so the layers of a stack can be extracted concurrently. Full-copy
+  // drivers start a layer as a copy of its parent: they must go in order.
+  virtual bool independent_layers() const { return false; }
   virtual Result<std::vector<archive::Change>> changes(const std::string& id) = 0;
   // Writes the tar of `id`'s changes against its parent.
   virtual Result<archive::TarResult> diff(const std::string& id, int out_fd) = 0;

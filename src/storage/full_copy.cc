@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "base/file.h"
 #include "base/unique_fd.h"
 #include "storage/layer_id.h"
@@ -52,6 +54,17 @@ Status FullCopyDriver::create(const std::string& id, const std::string& parent, 
   return ok();
 }
 
+Result<std::vector<std::string>> FullCopyDriver::list() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(layers_, ec)) {
+    std::string id = e.path().filename().string();
+    if (validate_layer_id(id)) out.push_back(id);
+  }
+  if (ec) return std::unexpected(Error(ErrorKind::Internal, "list " + layers_, ec.value()));
+  return out;
+}
+
 Status FullCopyDriver::remove(const std::string& id) {
   BERTH_TRY(validate_layer_id(id));
   if (exists(id)) BERTH_TRY(destroy_layer(id));
@@ -70,12 +83,17 @@ Status FullCopyDriver::put(const std::string& id) {
 }
 
 Result<archive::ApplyResult> FullCopyDriver::apply_diff(const std::string& id, int tar_fd) {
+  BERTH_ASSIGN(archive::ApplyResult r, apply_diff_unsynced(id, tar_fd));
+  BERTH_TRY(archive::sync_tree(layer_dir(id)));
+  return r;
+}
+
+Result<archive::ApplyResult> FullCopyDriver::apply_diff_unsynced(const std::string& id,
+                                                                 int tar_fd) {
   BERTH_TRY(require(id));
   archive::ApplyOptions opts;
   opts.whiteouts = archive::Whiteouts::Delete;
-  BERTH_ASSIGN(archive::ApplyResult r, archive::apply_layer(tar_fd, layer_dir(id), opts));
-  BERTH_TRY(archive::sync_tree(layer_dir(id)));
-  return r;
+  return archive::apply_layer(tar_fd, layer_dir(id), opts);
 }
 
 Result<std::vector<archive::Change>> FullCopyDriver::changes(const std::string& id) {

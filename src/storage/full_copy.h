@@ -13,9 +13,12 @@ class FullCopyDriver : public Driver {
   Status create(const std::string& id, const std::string& parent, bool rw) override;
   Status remove(const std::string& id) override;
   bool exists(const std::string& id) const override;
+  Result<std::vector<std::string>> list() const override;
   Result<std::string> get(const std::string& id) override;
   Status put(const std::string& id) override;
   Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) override;
+  Result<archive::ApplyResult> apply_diff_unsynced(const std::string& id, int tar_fd) override;
+  Status sync() override { return archive::sync_tree(layers_); }
   Result<std::vector<archive::Change>> changes(const std::string& id) override;
   Result<archive::TarResult> diff(const std::string& id, int out_fd) override;
   Result<uint64_t> size(const std::string& id) override;

@@ -136,3 +136,43 @@ bi() { "$BI" --data-root "$ROOT/data" "$@"; }
   [ "$status" -eq 1 ]
   [[ "$output" == *"No such image"* ]]
 }
+
+@test "berth commit of a changed RW layer loads into dockerd with deletion, rename and chmod" {
+  cp -a "$DTMP/rootfs" "$ROOT/rootfs"
+  echo layer2 > "$ROOT/rootfs/hello"
+  mkdir -p "$ROOT/rootfs/data/sub" && echo x > "$ROOT/rootfs/data/sub/y"
+  tar -C "$ROOT/rootfs" -cf "$ROOT/base.tar" .
+  bi import -c 'CMD ["sh"]' "$ROOT/base.tar" berth-base:1
+  c=$(printf 'c%.0s' $(seq 64))
+  bi rw-create "$c" berth-base:1
+  m=$(bi rw-mount "$c")
+  rm -r "$m/data/sub"
+  mv "$m/hello" "$m/renamed"
+  chmod 0604 "$m/renamed"
+  echo new > "$m/new"
+  run bi diff "$c"
+  echo "$output"
+  [[ "$output" == *"D /data/sub"* ]]
+  [[ "$output" == *"D /hello"* ]]
+  [[ "$output" == *"A /renamed"* ]]
+  [[ "$output" == *"A /new"* ]]
+  bi rw-umount "$c"
+  run bi commit -a tester -m "berth commit" -c 'ENV BERTH=1' "$c" berth-commit:1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "$output" == sha256:* ]]
+  id=$output
+  bi rw-rm "$c"
+  bi save -o "$ROOT/commit.tar" berth-commit:1
+  docker load -i "$ROOT/commit.tar"
+  [ "$(docker inspect -f '{{.Id}}' berth-commit:1)" = "$id" ]
+  [ "$(docker inspect -f '{{.Comment}} {{.Author}}' berth-commit:1)" = "berth commit tester" ]
+  run docker run --rm --network none berth-commit:1 sh -c \
+    'cat /renamed /new; stat -c %a /renamed; echo $BERTH; ls /hello /data/sub 2>&1'
+  docker rmi berth-commit:1 >/dev/null
+  echo "$output"
+  [ "$status" -ne 0 ]  # ls of the gone paths fails
+  [ "$(echo "$output" | head -4 | tr '\n' ' ')" = "layer2 new 604 1 " ]
+  [[ "$output" == *"/hello: No such file"* ]]
+  [[ "$output" == *"/data/sub: No such file"* ]]
+}

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -28,9 +29,13 @@ class Overlay2Driver final : public Driver {
   Status create(const std::string& id, const std::string& parent, bool rw) override;
   Status remove(const std::string& id) override;
   bool exists(const std::string& id) const override;
+  Result<std::vector<std::string>> list() const override;
   Result<std::string> get(const std::string& id) override;
   Status put(const std::string& id) override;
   Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) override;
+  Result<archive::ApplyResult> apply_diff_unsynced(const std::string& id, int tar_fd) override;
+  Status sync() override { return archive::sync_tree(layout_.root()); }
+  bool independent_layers() const override { return true; }
   Result<std::vector<archive::Change>> changes(const std::string& id) override;
   Result<archive::TarResult> diff(const std::string& id, int out_fd) override;
   Result<uint64_t> size(const std::string& id) override;
@@ -53,6 +58,17 @@ bool Overlay2Driver::exists(const std::string& id) const {
   struct stat st;
   return id != "l" && validate_layer_id(id) && lstat(layout_.diff(id).c_str(), &st) == 0 &&
          S_ISDIR(st.st_mode);
+}
+
+Result<std::vector<std::string>> Overlay2Driver::list() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(layout_.root(), ec)) {
+    std::string id = e.path().filename().string();
+    if (id != "l" && validate_layer_id(id) && e.is_directory(ec)) out.push_back(id);
+  }
+  if (ec) return std::unexpected(Error(ErrorKind::Internal, "list " + layout_.root(), ec.value()));
+  return out;
 }
 
 Status Overlay2Driver::require(const std::string& id) const {
@@ -181,12 +197,18 @@ Status Overlay2Driver::remove(const std::string& id) {
 }
 
 Result<archive::ApplyResult> Overlay2Driver::apply_diff(const std::string& id, int tar_fd) {
+  BERTH_ASSIGN(archive::ApplyResult r, apply_diff_unsynced(id, tar_fd));
+  BERTH_TRY(archive::sync_tree(layout_.diff(id)));
+  return r;
+}
+
+// Touches only <id>/diff: safe to run for several layers at once.
+Result<archive::ApplyResult> Overlay2Driver::apply_diff_unsynced(const std::string& id,
+                                                                 int tar_fd) {
   BERTH_TRY(require(id));
   archive::ApplyOptions opts;
   opts.whiteouts = archive::Whiteouts::Overlay;
-  BERTH_ASSIGN(archive::ApplyResult r, archive::apply_layer(tar_fd, layout_.diff(id), opts));
-  BERTH_TRY(archive::sync_tree(layout_.diff(id)));
-  return r;
+  return archive::apply_layer(tar_fd, layout_.diff(id), opts);
 }
 
 Result<std::vector<archive::Change>> Overlay2Driver::changes(const std::string& id) {

@@ -213,3 +213,47 @@ TEST_F(ContentStore, RejectsUnknownAlgorithm) {
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().kind(), berth::ErrorKind::InvalidArgument);
 }
+
+TEST_F(ContentStore, AdoptLinksAFileInUnderItsDigest) {
+  auto store = Store::open(root_);
+  ASSERT_TRUE(store) << store.error().message();
+  std::string src = root_ + "/layer.tar";
+  ASSERT_TRUE(berth::write_file_atomic(src, "layer bytes", 0644, false));
+  auto d = store->adopt(src);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(*d, Digest::sha256_of("layer bytes"));
+  EXPECT_TRUE(fs::equivalent(src, store->path(*d)));  // the same file, not a copy
+  fs::remove(src);
+  auto got = store->get(*d);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, "layer bytes");
+  EXPECT_EQ(fs::status(store->path(*d)).permissions() & fs::perms::all, fs::perms(0444));
+
+  // The same content again: the blob stays as it was.
+  ASSERT_TRUE(berth::write_file_atomic(src, "layer bytes", 0644, false));
+  auto again = store->adopt(src);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *d);
+  EXPECT_FALSE(fs::equivalent(src, store->path(*d)));
+  EXPECT_TRUE(store->exists(*d));
+
+  // A symlink is refused: the name itself would be linked.
+  fs::create_symlink(src, root_ + "/link");
+  auto sym = store->adopt(root_ + "/link");
+  EXPECT_FALSE(sym);
+}
+
+TEST_F(ContentStore, AdoptRejectsAWrongDigestAndKeepsTheFile) {
+  auto store = Store::open(root_);
+  ASSERT_TRUE(store);
+  std::string src = root_ + "/layer.tar";
+  ASSERT_TRUE(berth::write_file_atomic(src, "actual", 0644, false));
+  auto d = store->adopt(src, Digest::sha256_of("claimed"));
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().kind(), berth::ErrorKind::InvalidArgument);
+  EXPECT_TRUE(fs::exists(src));
+  EXPECT_FALSE(store->exists(Digest::sha256_of("actual")));
+  auto missing = store->adopt(root_ + "/nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind(), berth::ErrorKind::NotFound);
+}

@@ -1,0 +1,59 @@
+// Containers' read-write layers: create on an image, mount, diff, export, remove.
+#include "base/file.h"
+#include "image/store.h"
+
+namespace berth::image {
+
+namespace {
+
+Result<ContainerLayerRecord> need(Metadata& md, const std::string& id) {
+  BERTH_ASSIGN(auto rec, md.container_layer(id));
+  if (!rec) return fail(ErrorKind::NotFound, "No such container layer: {}", id);
+  return *rec;
+}
+
+}  // namespace
+
+Status Store::create_container_layer(const std::string& id, const std::string& image) {
+  BERTH_ASSIGN(Image img, get(image));
+  BERTH_ASSIGN(auto existing, md_->container_layer(id));
+  if (existing || driver_->exists(id))
+    return fail(ErrorKind::Conflict, "container layer {} already exists", id);
+  BERTH_TRY(layers_->create_rw(id, img.record.top_chain));
+  // The row comes last: a crash before it leaks a layer rather than over-releasing its parent.
+  auto st = md_->put_container_layer(ContainerLayerRecord{id, img.record.id, img.record.top_chain});
+  if (!st) (void)layers_->remove_rw(id, img.record.top_chain);
+  return st;
+}
+
+Result<std::string> Store::mount_container_layer(const std::string& id) {
+  BERTH_TRY(need(*md_, id));
+  return driver_->get(id);
+}
+
+Status Store::unmount_container_layer(const std::string& id) {
+  BERTH_TRY(need(*md_, id));
+  return driver_->put(id);
+}
+
+Status Store::remove_container_layer(const std::string& id) {
+  BERTH_ASSIGN(ContainerLayerRecord rec, need(*md_, id));
+  BERTH_TRY(layers_->remove_rw(id, rec.parent_chain));
+  return md_->delete_container_layer(id);
+}
+
+Result<std::vector<archive::Change>> Store::container_changes(const std::string& id) {
+  BERTH_TRY(need(*md_, id));
+  return driver_->changes(id);
+}
+
+Status Store::export_container(const std::string& id, int out_fd) {
+  BERTH_TRY(need(*md_, id));
+  BERTH_ASSIGN(std::string merged, driver_->get(id));
+  auto r = archive::write_tree_tar(out_fd, merged);
+  auto p = driver_->put(id);
+  if (!r) return std::unexpected(std::move(r).error().context("export {}", id));
+  return p;
+}
+
+}  // namespace berth::image
