@@ -155,8 +155,15 @@ Status Store::tag(const std::string& source, const std::string& target) {
 }
 
 Result<RemoveReport> Store::remove(const std::string& name_or_id, bool force,
-                                   const std::function<bool(const std::string&)>& in_use) {
+                                   const std::function<bool(const std::string&)>& caller_in_use) {
   RemoveReport report;
+  // Images under our own container layers are in use whatever the caller knows.
+  BERTH_ASSIGN(auto rws, md_->container_layers());
+  auto in_use = [&](const std::string& image_id) {
+    for (const auto& rw : rws)
+      if (rw.image_id == image_id) return true;
+    return caller_in_use && caller_in_use(image_id);
+  };
   BERTH_ASSIGN(std::string id, resolve_id(name_or_id));
   BERTH_ASSIGN(auto tags, md_->tags_of(id));
   BERTH_ASSIGN(auto digests, md_->repo_digests_of(id));
@@ -167,16 +174,16 @@ Result<RemoveReport> Store::remove(const std::string& name_or_id, bool force,
     BERTH_ASSIGN(Reference ref, parse_reference(name_or_id));
     std::string key = ref.full();
     bool last = tags.size() + digests.size() <= 1;
-    if (last && in_use && in_use(id) && !force)
+    if (last && in_use(id) && !force)
       return fail(ErrorKind::Conflict,
                   "conflict: unable to remove repository reference \"{}\" (must force) - "
                   "container is using its referenced image {}",
                   name_or_id, short_id);
     BERTH_ASSIGN(bool removed, md_->remove_tag(key));
     if (removed) report.untagged.push_back(ref.familiar());
-    if (!last || (in_use && in_use(id))) return report;
+    if (!last || in_use(id)) return report;
   } else {
-    if (in_use && in_use(id) && !force)
+    if (in_use(id) && !force)
       return fail(ErrorKind::Conflict,
                   "conflict: unable to delete {} (must be forced) - image is being used by a "
                   "container",

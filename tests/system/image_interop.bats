@@ -176,3 +176,24 @@ bi() { "$BI" --data-root "$ROOT/data" "$@"; }
   [[ "$output" == *"/hello: No such file"* ]]
   [[ "$output" == *"/data/sub: No such file"* ]]
 }
+
+@test "rmi: an image used by a container layer is a conflict unless forced" {
+  tar -C "$DTMP/rootfs" -c . > "$ROOT/rootfs.tar"
+  id=$(bi import "$ROOT/rootfs.tar" used:1)
+  bi rw-create c1 used:1
+  run bi rmi used:1
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"conflict: unable to remove repository reference \"used:1\" (must force)"* ]]
+  run bi rmi "${id:7:12}"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"conflict: unable to delete ${id:7:12} (must be forced)"* ]]
+  # forced: the name goes, the container keeps its image's layers
+  run bi rmi -f used:1
+  [ "$status" -eq 0 ]
+  [ "$output" = "Untagged: used:1" ]
+  [ "$(bi diff c1 | wc -l)" -eq 0 ]
+  bi rw-rm c1
+  bi image-prune -a
+  run bi check
+  [ "$status" -eq 0 ]
+}
