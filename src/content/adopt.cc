@@ -70,4 +70,37 @@ Result<Digest> Store::adopt(const std::string& path, const Digest& expected) con
   return got;
 }
 
+Result<Digest> Store::hash_file(const std::string& path, const Digest& expected) const {
+  std::string_view alg = expected.empty() ? "sha256" : expected.algorithm();
+  if (!Digest::supported(alg))
+    return fail(ErrorKind::InvalidArgument, "unsupported digest algorithm \"{}\"", alg);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open {}", path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return sys_fail("stat {}", path);
+  if (!S_ISREG(st.st_mode)) return fail(ErrorKind::InvalidArgument, "{}: not a regular file", path);
+  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  BERTH_ASSIGN(Digest got, hash_fd(fd.get(), path, alg));
+  if (!expected.empty() && got != expected)
+    return fail(ErrorKind::InvalidArgument, "digest mismatch: expected {}, got {}", expected.str(),
+                got.str());
+  return got;
+}
+
+Status Store::publish_synced(const std::string& path, const Digest& d) const {
+  std::string target = layout::blob_path(root_, d);
+  if (path_exists(target)) return ok();
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return sys_fail("open {}", path);
+  if (::fchmod(fd.get(), 0444) < 0) return sys_fail("chmod {}", path);
+  if (::syncfs(fd.get()) < 0) return sys_fail("syncfs {}", path);
+  if (::link(path.c_str(), target.c_str()) < 0) {
+    if (errno == EEXIST) return ok();
+    if (errno != EXDEV) return sys_fail("link {} to {}", path, target);
+    BERTH_TRY(adopt(path, d));  // another filesystem: copied (and fsynced) by a writer
+    return ok();
+  }
+  return layout::fsync_dir(layout::blob_dir(root_, d.algorithm()));
+}
+
 }  // namespace berth::content

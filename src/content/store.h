@@ -52,6 +52,12 @@ class Store {
   // fsyncs it and hard-links it into blobs/. The caller removes `path` when done with it and
   // must not write to it. Copies instead across filesystems.
   Result<Digest> adopt(const std::string& path, const Digest& expected = {}) const;
+  // adopt in two steps, so a caller that makes data durable anyway (one syncfs for a whole
+  // image load) pays no fsync per blob: hash_file verifies a file without storing it;
+  // publish_synced links it in under `d` once its data is on disk (it runs a syncfs of the
+  // file's filesystem, cheap when the caller just did one there).
+  Result<Digest> hash_file(const std::string& path, const Digest& expected = {}) const;
+  Status publish_synced(const std::string& path, const Digest& d) const;
   Result<std::string> get(const Digest& d) const;
   Result<UniqueFd> open_blob(const Digest& d) const;
   bool exists(const Digest& d) const;

@@ -161,7 +161,13 @@ Status LayerStore::register_stack(const std::vector<StackLayer>& layers, const R
 
   std::vector<std::optional<Result<archive::ApplyResult>>> applied(n);
   auto apply = [&](size_t i) {
-    auto fd = blobs_.open_blob(layers[i].blob);
+    Result<UniqueFd> fd = std::unexpected(Error(ErrorKind::Internal, "unset"));
+    if (layers[i].source.empty()) {
+      fd = blobs_.open_blob(layers[i].blob);
+    } else {
+      UniqueFd f(::open(layers[i].source.c_str(), O_RDONLY | O_CLOEXEC));
+      fd = f ? Result<UniqueFd>(std::move(f)) : sys_fail("open {}", layers[i].source);
+    }
     if (!fd) {
       applied[i] = std::unexpected(std::move(fd).error());
       return false;
@@ -198,6 +204,11 @@ Status LayerStore::register_stack(const std::vector<StackLayer>& layers, const R
 
   std::lock_guard lock(mu_);
   BERTH_TRY(md_.db().transaction([&]() -> Status {
+    // The layers are synced by now, and their source files with them (same filesystem; else
+    // publish_synced syncs theirs): only now may those blobs appear under their digests.
+    for (size_t i = 0; i < n; ++i)
+      if (!layers[i].source.empty())
+        BERTH_TRY(blobs_.publish_synced(layers[i].source, layers[i].blob));
     // The layer we built on is not held while we worked (a hold would leak if we crashed):
     // if it went meanwhile, give up rather than record children of a missing parent.
     if (first > 0) {

@@ -36,6 +36,9 @@ class LayerStore {
     content::Digest blob;
     std::string media_type;
     std::string diff_id;
+    // Read the layer from this file instead of the content store (a load publishes its
+    // blobs only after the layers are synced, see Store::load).
+    std::string source;
   };
   // Runs inside the transaction that records the new layers, with every layer of the stack
   // (bottom first): the caller records what holds the top layer (an image row and its

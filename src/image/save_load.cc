@@ -47,9 +47,16 @@ struct LayerFile {
 
 std::string layer_media_of_file(const std::string& path);
 
-// Puts one image's layer files into the content store (adopt: a hard link, no copy), hashing them
-// concurrently. `moved` remembers files already stored: images of one archive share layers.
-Result<std::vector<std::pair<content::Digest, std::string>>> adopt_layers(
+// Hashes one image's layer files concurrently (verifying OCI digests). They are not stored yet:
+// the layers are applied from these files and the files published as blobs after the layers'
+// single sync (Store::add_image), so no blob costs an fsync of its own. `moved` remembers
+// files already hashed: images of one archive share layers.
+struct HashedLayers {
+  std::vector<std::pair<content::Digest, std::string>> layers;
+  std::vector<std::string> sources;
+};
+
+Result<HashedLayers> adopt_layers(
     content::Store& blobs, const std::string& dir, std::vector<LayerFile> files,
     std::map<std::string, std::pair<content::Digest, std::string>>& moved) {
   std::vector<size_t> todo;
@@ -76,7 +83,7 @@ Result<std::vector<std::pair<content::Digest, std::string>>> adopt_layers(
   std::vector<std::optional<Result<content::Digest>>> got(files.size());
   parallel_for(todo.size(), worker_count(todo.size()), [&](size_t k) {
     const LayerFile& f = files[todo[k]];
-    got[todo[k]] = blobs.adopt(f.path, f.expected);
+    got[todo[k]] = blobs.hash_file(f.path, f.expected);
     return got[todo[k]]->has_value();
   });
   for (size_t i : todo) {
@@ -84,11 +91,12 @@ Result<std::vector<std::pair<content::Digest, std::string>>> adopt_layers(
     if (!*got[i]) return std::unexpected(std::move(*got[i]).error().context("archive: layer"));
     moved[files[i].path] = {**got[i], files[i].media_type};
   }
-  std::vector<std::pair<content::Digest, std::string>> out;
+  HashedLayers out;
   for (const auto& f : files) {
     auto m = moved.find(f.path);
     if (m == moved.end()) return fail(ErrorKind::Internal, "archive: layer {} not stored", f.path);
-    out.emplace_back(m->second.first, f.media_type);
+    out.layers.emplace_back(m->second.first, f.media_type);
+    out.sources.push_back(f.path);
   }
   return out;
 }
@@ -183,12 +191,12 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
         BERTH_ASSIGN(std::string p, inside(dir, l.get<std::string>()));
         files.push_back({p, {}, ""});
       }
-      BERTH_ASSIGN(auto layers, adopt_layers(*blobs_, dir, std::move(files), moved));
+      BERTH_ASSIGN(HashedLayers hashed, adopt_layers(*blobs_, dir, std::move(files), moved));
       std::vector<std::string> names;
       if (e.contains("RepoTags") && e["RepoTags"].is_array())
         for (const auto& t : e["RepoTags"])
           if (t.is_string()) names.push_back(t.get<std::string>());
-      BERTH_ASSIGN(std::string id, add_image(cfg, layers, names));
+      BERTH_ASSIGN(std::string id, add_image(cfg, hashed.layers, names, hashed.sources));
       if (names.empty()) loaded.push_back(id);
       for (const auto& n : names) loaded.push_back(n);
     }
@@ -207,7 +215,7 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
       std::vector<LayerFile> files;
       for (const auto& l : m.layers)
         files.push_back({blob_path(dir, l.digest), l.digest, l.media_type});
-      BERTH_ASSIGN(auto layers, adopt_layers(*blobs_, dir, std::move(files), moved));
+      BERTH_ASSIGN(HashedLayers hashed, adopt_layers(*blobs_, dir, std::move(files), moved));
       std::vector<std::string> names;
       auto full = d.annotations.find("io.containerd.image.name");
       auto ref = d.annotations.find("org.opencontainers.image.ref.name");
@@ -219,7 +227,7 @@ Result<std::vector<std::string>> Store::load(int tar_fd) {
             ref->second.find(':') != std::string::npos)
           names.push_back(ref->second);
       }
-      BERTH_ASSIGN(std::string id, add_image(cfg, layers, names));
+      BERTH_ASSIGN(std::string id, add_image(cfg, hashed.layers, names, hashed.sources));
       if (names.empty()) loaded.push_back(id);
       for (const auto& n : names) loaded.push_back(n);
     }

@@ -105,7 +105,7 @@ Result<std::vector<Image>> Store::list() {
 Result<std::string> Store::add_image(
     const std::string& config_bytes,
     const std::vector<std::pair<content::Digest, std::string>>& layers,
-    const std::vector<std::string>& names) {
+    const std::vector<std::string>& names, const std::vector<std::string>& sources) {
   BERTH_ASSIGN(ImageConfig cfg, parse_config(config_bytes));
   if (cfg.diff_ids.size() != layers.size())
     return fail(ErrorKind::InvalidArgument,
@@ -119,7 +119,8 @@ Result<std::string> Store::add_image(
   BERTH_ASSIGN(content::Digest id, blobs_->put(config_bytes));
   std::vector<LayerStore::StackLayer> stack;
   for (size_t i = 0; i < layers.size(); ++i)
-    stack.push_back({layers[i].first, layers[i].second, cfg.diff_ids[i].str()});
+    stack.push_back({layers[i].first, layers[i].second, cfg.diff_ids[i].str(),
+                     i < sources.size() ? sources[i] : std::string()});
   // Recorded in the transaction that makes the new layers ready: a crash leaves the image
   // with its layers or neither. Must not call back into the layer store (it holds its lock).
   auto record = [&](const std::vector<LayerRecord>& recs) -> Status {

@@ -94,9 +94,12 @@ class Store {
   Result<std::string> resolve_id(const std::string& name_or_id);
   Result<Image> load_image(const ImageRecord& rec);
   // Registers config + layers (blobs already in the content store) and names.
+  // `sources`, when given, are files holding the layers' blobs that are not in the content
+  // store yet: layers are read from them and the blobs published after the layers' sync.
   Result<std::string> add_image(const std::string& config_bytes,
                                 const std::vector<std::pair<content::Digest, std::string>>& layers,
-                                const std::vector<std::string>& names);
+                                const std::vector<std::string>& names,
+                                const std::vector<std::string>& sources = {});
   // The blob holding layer `diff_id` (generating it from the driver when none is kept).
   Result<LayerBlob> layer_blob(const std::string& diff_id, const std::string& chain_id);
 
