@@ -206,9 +206,12 @@ Status LayerStore::register_stack(const std::vector<StackLayer>& layers, const R
   BERTH_TRY(md_.db().transaction([&]() -> Status {
     // The layers are synced by now, and their source files with them (same filesystem; else
     // publish_synced syncs theirs): only now may those blobs appear under their digests.
-    for (size_t i = 0; i < n; ++i)
-      if (!layers[i].source.empty())
-        BERTH_TRY(blobs_.publish_synced(layers[i].source, layers[i].blob));
+    for (size_t i = 0; i < n; ++i) {
+      if (layers[i].source.empty()) continue;
+      // An unverified digest is never published: only layers applied here proved theirs.
+      if (layers[i].digest_from_diff_id && i < first) continue;
+      BERTH_TRY(blobs_.publish_synced(layers[i].source, layers[i].blob));
+    }
     // The layer we built on is not held while we worked (a hold would leak if we crashed):
     // if it went meanwhile, give up rather than record children of a missing parent.
     if (first > 0) {

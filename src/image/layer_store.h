@@ -39,6 +39,9 @@ class LayerStore {
     // Read the layer from this file instead of the content store (a load publishes its
     // blobs only after the layers are synced, see Store::load).
     std::string source;
+    // The blob digest was taken from the diff id, not computed: it is only known to be true
+    // once this layer has been applied (an uncompressed tar's digest is its diff id).
+    bool digest_from_diff_id = false;
   };
   // Runs inside the transaction that records the new layers, with every layer of the stack
   // (bottom first): the caller records what holds the top layer (an image row and its

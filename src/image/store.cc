@@ -118,9 +118,14 @@ Result<std::string> Store::add_image(
   }
   BERTH_ASSIGN(content::Digest id, blobs_->put(config_bytes));
   std::vector<LayerStore::StackLayer> stack;
-  for (size_t i = 0; i < layers.size(); ++i)
-    stack.push_back({layers[i].first, layers[i].second, cfg.diff_ids[i].str(),
-                     i < sources.size() ? sources[i] : std::string()});
+  for (size_t i = 0; i < layers.size(); ++i) {
+    bool from_diff = layers[i].first.empty();
+    if (from_diff && (i >= sources.size() || sources[i].empty()))
+      return fail(ErrorKind::Internal, "layer {} has no digest", i);
+    stack.push_back({from_diff ? cfg.diff_ids[i] : layers[i].first, layers[i].second,
+                     cfg.diff_ids[i].str(), i < sources.size() ? sources[i] : std::string(),
+                     from_diff});
+  }
   // Recorded in the transaction that makes the new layers ready: a crash leaves the image
   // with its layers or neither. Must not call back into the layer store (it holds its lock).
   auto record = [&](const std::vector<LayerRecord>& recs) -> Status {

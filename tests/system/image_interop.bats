@@ -197,3 +197,21 @@ bi() { "$BI" --data-root "$ROOT/data" "$@"; }
   run bi check
   [ "$status" -eq 0 ]
 }
+
+@test "a docker-archive whose layer does not match its diff id is refused, nothing kept" {
+  mkdir "$ROOT/x" && tar -C "$ROOT/x" -xf "$DTMP/docker-save.tar"
+  # berth-busybox:2's top layer replaced by other bytes (a valid tar, wrong content)
+  top=$(jq -r '.[] | select(.RepoTags[0]=="berth-busybox:2") | .Layers[-1]' "$ROOT/x/manifest.json")
+  tar -C "$DTMP/rootfs" -cf "$ROOT/other.tar" etc
+  cp --remove-destination "$ROOT/other.tar" "$ROOT/x/$top"
+  tar -C "$ROOT/x" -cf "$ROOT/bad.tar" .
+  run bi load -i "$ROOT/bad.tar"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"diff id mismatch"* ]]
+  run bi check
+  [ "$status" -eq 0 ]
+  # the claimed digest was never published as a blob
+  claimed=$(tar -xOf "$DTMP/docker-save.tar" "$(jq -r '.[] | select(.RepoTags[0]=="berth-busybox:2") | .Config' "$ROOT/x/manifest.json")" | jq -r '.rootfs.diff_ids[-1]')
+  [ ! -e "$ROOT/data/content/blobs/sha256/${claimed#sha256:}" ]
+}
