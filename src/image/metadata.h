@@ -58,6 +58,7 @@ class Metadata {
   Result<std::optional<LayerRecord>> layer_by_chain(const std::string& chain_id);
   Result<std::vector<LayerRecord>> unfinished_layers();
   Status drop_layer_row(const std::string& cache_id);
+  Status set_layer_refcount(const std::string& chain_id, int64_t refcount);
   // Adds delta to a layer's refcount; returns the new count.
   Result<int64_t> ref_layer(const std::string& chain_id, int64_t delta);
   Status add_layer_blob(const LayerBlob& b);

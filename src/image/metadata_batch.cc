@@ -16,4 +16,9 @@ Status Metadata::mark_layer_ready(const std::string& cache_id, const std::string
   return p.bind(1, cache_id).run();
 }
 
+Status Metadata::set_layer_refcount(const std::string& chain_id, int64_t refcount) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("UPDATE layers SET refcount=? WHERE chain_id=?"));
+  return s.bind(1, refcount).bind(2, chain_id).run();
+}
+
 }  // namespace berth::image

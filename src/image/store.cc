@@ -39,6 +39,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& root, const std::s
                storage::open_driver(name, root + "/" + (name.empty() ? "storage" : name)));
   s->layers_ = std::make_unique<LayerStore>(*s->md_, *s->driver_, *s->blobs_);
   BERTH_TRY(s->layers_->recover());
+  BERTH_TRY(s->reconcile_layers());
   return s;
 }
 

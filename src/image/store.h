@@ -92,6 +92,10 @@ class Store {
  private:
   Store() = default;
   Result<std::string> resolve_id(const std::string& name_or_id);
+  // At open, after unfinished layers are removed: sets each layer's refcount to its holders
+  // (child layers, images, container layers) and removes layers nobody holds, so a crash
+  // between steps of an import or commit leaks nothing (reconcile.cc).
+  Status reconcile_layers();
   Result<Image> load_image(const ImageRecord& rec);
   // Registers config + layers (blobs already in the content store) and names.
   // `sources`, when given, are files holding the layers' blobs that are not in the content

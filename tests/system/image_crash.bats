@@ -76,3 +76,31 @@ crash_loop() {
 @test "kill -9 during load: recovery leaves a consistent store (vfs)" {
   crash_loop "$CTMP/vfs" 4 -s vfs
 }
+
+@test "kill -9 during import and after loads: acknowledged images survive, nothing leaks" {
+  local root="$CTMP/import" i pid
+  # Acknowledged before any crash: must be intact after all of them.
+  "$BI" --data-root "$root" load -i "$CTMP/img.tar" >/dev/null
+  tar -C "$CTMP/tree" -cf "$CTMP/tree.tar" .
+  for i in $(seq 1 6); do
+    "$BI" --data-root "$root" import "$CTMP/tree.tar" "imp:$i" >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.$(printf '%03d' $((RANDOM % 250)))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    run "$BI" --data-root "$root" check
+    echo "iteration $i: check: $output"
+    [ "$status" -eq 0 ]
+  done
+  run "$BI" --data-root "$root" inspect crash/test:1
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.[0].RootFS.Layers | length')" -eq 5 ]
+  # Whatever the imports left: once the images are gone, no layer remains.
+  for i in $(seq 1 6); do "$BI" --data-root "$root" rmi "imp:$i" >/dev/null 2>&1 || true; done
+  "$BI" --data-root "$root" rmi crash/test:1 >/dev/null
+  run "$BI" --data-root "$root" images -q
+  [ -z "$output" ] || "$BI" --data-root "$root" rmi -f $output >/dev/null
+  run "$BI" --data-root "$root" check
+  [ "$status" -eq 0 ]
+  [ "$(sqlite3 "$root/image/metadata.db" 'SELECT count(*) FROM layers')" -eq 0 ]
+}

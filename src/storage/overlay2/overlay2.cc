@@ -65,7 +65,8 @@ Result<std::vector<std::string>> Overlay2Driver::list() const {
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(layout_.root(), ec)) {
     std::string id = e.path().filename().string();
-    if (id != "l" && validate_layer_id(id) && e.is_directory(ec)) out.push_back(id);
+    if (id != "l" && !is_scratch_dir(id) && validate_layer_id(id) && e.is_directory(ec))
+      out.push_back(id);
   }
   if (ec) return std::unexpected(Error(ErrorKind::Internal, "list " + layout_.root(), ec.value()));
   return out;

@@ -3,10 +3,14 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 
 #include "base/file.h"
 #include "base/unique_fd.h"
@@ -70,6 +74,10 @@ Result<MountMode> try_mount(const std::string& scratch) {
 
 }  // namespace
 
+bool is_scratch_dir(std::string_view name) {
+  return name.starts_with(kScratchPrefix);
+}
+
 Result<MountMode> check_support(const std::string& root) {
   BERTH_TRY(kernel_has_overlay());
   struct statfs sf;
@@ -77,7 +85,19 @@ Result<MountMode> check_support(const std::string& root) {
   if (sf.f_type == static_cast<decltype(sf.f_type)>(OVERLAYFS_SUPER_MAGIC))
     return fail(ErrorKind::Unavailable,
                 "overlay2: {} is on overlayfs, which cannot hold overlay upper dirs", root);
-  std::string scratch = root + "/check-overlayfs-support-XXXXXX";
+  // Scratch dirs of checks that were killed midway (their pid is gone) are removed first.
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with(kScratchPrefix)) continue;
+    auto pid = name.substr(kScratchPrefix.size(),
+                           name.find('-', kScratchPrefix.size()) - kScratchPrefix.size());
+    if (kill(static_cast<pid_t>(std::atoi(pid.c_str())), 0) == 0 || errno != ESRCH) continue;
+    (void)unmount(e.path().string() + "/merged");
+    (void)remove_all(e.path().string());
+  }
+  std::string scratch =
+      root + "/" + std::string(kScratchPrefix) + std::to_string(getpid()) + "-XXXXXX";
   if (!mkdtemp(scratch.data())) return sys_fail("mkdtemp in {}", root);
   auto mode = try_mount(scratch);
   (void)unmount(scratch + "/merged");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 
@@ -16,5 +17,10 @@ enum class MountMode {
 // and can be an upper dir, by mounting a two-lower overlay in a scratch dir under root; and
 // picks the mount mode this kernel takes. root must exist.
 Result<MountMode> check_support(const std::string& root);
+
+// Names of the support check's scratch dirs ("check-overlayfs-support-<pid>-XXXXXX"): not
+// layers.
+inline constexpr std::string_view kScratchPrefix = "check-overlayfs-support-";
+bool is_scratch_dir(std::string_view name);
 
 }  // namespace berth::storage::overlay2
