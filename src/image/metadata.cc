@@ -32,6 +32,19 @@ LayerRecord layer_from(const Stmt& s) {
   return LayerRecord{s.text(0),    s.text(1),         s.text(2),   s.text(3),
                      s.integer(4), s.integer(5) != 0, s.integer(6)};
 }
+// The first column of every row a one-parameter query returns.
+Result<std::vector<std::string>> names_of(Db& db, std::string_view sql, const std::string& arg) {
+  BERTH_ASSIGN(Stmt s, db.prepare(sql));
+  s.bind(1, arg);
+  std::vector<std::string> out;
+  for (;;) {
+    BERTH_ASSIGN(bool row, s.step());
+    if (!row) break;
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
 constexpr const char* kLayerCols =
     "SELECT cache_id, ifnull(chain_id,''), parent, diff_id, size, ready, refcount FROM layers ";
 }  // namespace
@@ -178,15 +191,7 @@ Result<std::optional<std::string>> Metadata::tag_target(const std::string& name)
 }
 
 Result<std::vector<std::string>> Metadata::tags_of(const std::string& id) {
-  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT name FROM tags WHERE image_id=? ORDER BY name"));
-  s.bind(1, id);
-  std::vector<std::string> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(s.text(0));
-  }
-  return out;
+  return names_of(db_, "SELECT name FROM tags WHERE image_id=? ORDER BY name", id);
 }
 
 Status Metadata::set_repo_digest(const std::string& name, const std::string& id) {
@@ -196,15 +201,7 @@ Status Metadata::set_repo_digest(const std::string& name, const std::string& id)
 }
 
 Result<std::vector<std::string>> Metadata::repo_digests_of(const std::string& id) {
-  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT name FROM repo_digests WHERE image_id=? ORDER BY name"));
-  s.bind(1, id);
-  std::vector<std::string> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(s.text(0));
-  }
-  return out;
+  return names_of(db_, "SELECT name FROM repo_digests WHERE image_id=? ORDER BY name", id);
 }
 
 Status Metadata::remove_repo_digests_of(const std::string& id) {
