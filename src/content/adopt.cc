@@ -30,21 +30,11 @@ Result<Digest> hash_fd(int fd, const std::string& path, std::string_view algorit
 }  // namespace
 
 Result<Digest> Store::adopt(const std::string& path, const Digest& expected) const {
-  std::string_view alg = expected.empty() ? "sha256" : expected.algorithm();
-  if (!Digest::supported(alg))
-    return fail(ErrorKind::InvalidArgument, "unsupported digest algorithm \"{}\"", alg);
+  BERTH_ASSIGN(Digest got, hash_file(path, expected));
+  std::string_view alg = got.algorithm();
   // The name itself is linked below: it must be the file, not a symlink to one.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) return sys_fail("open {}", path);
-  struct stat st;
-  if (::fstat(fd.get(), &st) < 0) return sys_fail("stat {}", path);
-  if (!S_ISREG(st.st_mode)) return fail(ErrorKind::InvalidArgument, "{}: not a regular file", path);
-  // Read ahead in big chunks: the file is read once here, then again when applied.
-  (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  BERTH_ASSIGN(Digest got, hash_fd(fd.get(), path, alg));
-  if (!expected.empty() && got != expected)
-    return fail(ErrorKind::InvalidArgument, "digest mismatch: expected {}, got {}", expected.str(),
-                got.str());
   std::string target = layout::blob_path(root_, got);
   if (path_exists(target)) return got;
   // As for a Writer: read-only, and the data on disk before the name is.
