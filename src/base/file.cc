@@ -69,7 +69,8 @@ Status mkdir_all(const std::string& path, int mode) {
   if (errno != EEXIST) return sys_fail("mkdir {}", path);
   struct stat st;
   if (::stat(path.c_str(), &st) < 0) return sys_fail("stat {}", path);
-  if (!S_ISDIR(st.st_mode)) return fail(ErrorKind::Conflict, "{} exists and is not a directory", path);
+  if (!S_ISDIR(st.st_mode))
+    return fail(ErrorKind::Conflict, "{} exists and is not a directory", path);
   return ok();
 }
 

@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
-#include "base/time.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "runtime/cgroup/manager.h"
 
 namespace berth::runtime {
@@ -63,7 +63,6 @@ bool process_alive(pid_t pid, unsigned long long start_time) {
   if (state == 'Z' || state == 'X') return false;
   return start_time == 0 || process_start_time(pid) == start_time;
 }
-
 
 Result<ContainerState> StateStore::load(const std::string& id) const {
   BERTH_TRY(validate_id(id));
