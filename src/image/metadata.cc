@@ -36,13 +36,7 @@ LayerRecord layer_from(const Stmt& s) {
 Result<std::vector<std::string>> names_of(Db& db, std::string_view sql, const std::string& arg) {
   BERTH_ASSIGN(Stmt s, db.prepare(sql));
   s.bind(1, arg);
-  std::vector<std::string> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(s.text(0));
-  }
-  return out;
+  return s.collect([](const Stmt& s) { return s.text(0); });
 }
 
 constexpr const char* kLayerCols =
@@ -75,20 +69,12 @@ Status Metadata::finish_layer(const std::string& cache_id, const std::string& ch
 Result<std::optional<LayerRecord>> Metadata::layer_by_chain(const std::string& chain_id) {
   BERTH_ASSIGN(Stmt s, db_.prepare(std::string(kLayerCols) + "WHERE chain_id=?"));
   s.bind(1, chain_id);
-  BERTH_ASSIGN(bool row, s.step());
-  if (!row) return std::optional<LayerRecord>();
-  return std::optional<LayerRecord>(layer_from(s));
+  return s.first([](const Stmt& s) { return layer_from(s); });
 }
 
 Result<std::vector<LayerRecord>> Metadata::unfinished_layers() {
   BERTH_ASSIGN(Stmt s, db_.prepare(std::string(kLayerCols) + "WHERE ready=0"));
-  std::vector<LayerRecord> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(layer_from(s));
-  }
-  return out;
+  return s.collect([](const Stmt& s) { return layer_from(s); });
 }
 
 Status Metadata::drop_layer_row(const std::string& cache_id) {
@@ -117,13 +103,9 @@ Result<std::vector<LayerBlob>> Metadata::layer_blobs(const std::string& diff_id)
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT diff_id, digest, media_type, size FROM layer_blobs "
                                    "WHERE diff_id=?"));
   s.bind(1, diff_id);
-  std::vector<LayerBlob> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(LayerBlob{s.text(0), s.text(1), s.text(2), s.integer(3)});
-  }
-  return out;
+  return s.collect([](const Stmt& s) {
+    return LayerBlob{s.text(0), s.text(1), s.text(2), s.integer(3)};
+  });
 }
 
 Status Metadata::put_image(const ImageRecord& img) {
@@ -142,23 +124,17 @@ Result<std::optional<ImageRecord>> Metadata::image(const std::string& id) {
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, top_chain, created, size, added FROM images "
                                    "WHERE id=?"));
   s.bind(1, id);
-  BERTH_ASSIGN(bool row, s.step());
-  if (!row) return std::optional<ImageRecord>();
-  ImageRecord r{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)};
-  BERTH_TRY(s.run());
-  return std::optional<ImageRecord>(r);
+  return s.first([](const Stmt& s) {
+    return ImageRecord{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)};
+  });
 }
 
 Result<std::vector<ImageRecord>> Metadata::images() {
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, top_chain, created, size, added FROM images "
                                    "ORDER BY added DESC, id"));
-  std::vector<ImageRecord> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(ImageRecord{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)});
-  }
-  return out;
+  return s.collect([](const Stmt& s) {
+    return ImageRecord{s.text(0), s.text(1), s.text(2), s.integer(3), s.integer(4)};
+  });
 }
 
 Status Metadata::delete_image(const std::string& id) {
@@ -183,11 +159,7 @@ Result<bool> Metadata::remove_tag(const std::string& name) {
 Result<std::optional<std::string>> Metadata::tag_target(const std::string& name) {
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT image_id FROM tags WHERE name=?"));
   s.bind(1, name);
-  BERTH_ASSIGN(bool row, s.step());
-  if (!row) return std::optional<std::string>();
-  std::string id = s.text(0);
-  BERTH_TRY(s.run());
-  return std::optional<std::string>(id);
+  return s.first([](const Stmt& s) { return s.text(0); });
 }
 
 Result<std::vector<std::string>> Metadata::tags_of(const std::string& id) {
@@ -219,23 +191,17 @@ Result<std::optional<ContainerLayerRecord>> Metadata::container_layer(const std:
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, image_id, parent_chain FROM container_layers "
                                    "WHERE id=?"));
   s.bind(1, id);
-  BERTH_ASSIGN(bool row, s.step());
-  if (!row) return std::optional<ContainerLayerRecord>();
-  ContainerLayerRecord r{s.text(0), s.text(1), s.text(2)};
-  BERTH_TRY(s.run());
-  return std::optional<ContainerLayerRecord>(r);
+  return s.first([](const Stmt& s) {
+    return ContainerLayerRecord{s.text(0), s.text(1), s.text(2)};
+  });
 }
 
 Result<std::vector<ContainerLayerRecord>> Metadata::container_layers() {
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT id, image_id, parent_chain FROM container_layers "
                                    "ORDER BY id"));
-  std::vector<ContainerLayerRecord> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(ContainerLayerRecord{s.text(0), s.text(1), s.text(2)});
-  }
-  return out;
+  return s.collect([](const Stmt& s) {
+    return ContainerLayerRecord{s.text(0), s.text(1), s.text(2)};
+  });
 }
 
 Status Metadata::delete_container_layer(const std::string& id) {
@@ -245,24 +211,14 @@ Status Metadata::delete_container_layer(const std::string& id) {
 
 Result<std::vector<LayerRecord>> Metadata::ready_layers() {
   BERTH_ASSIGN(Stmt s, db_.prepare(std::string(kLayerCols) + "WHERE ready=1"));
-  std::vector<LayerRecord> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(layer_from(s));
-  }
-  return out;
+  return s.collect([](const Stmt& s) { return layer_from(s); });
 }
 
 Result<std::vector<LayerBlob>> Metadata::all_layer_blobs() {
   BERTH_ASSIGN(Stmt s, db_.prepare("SELECT diff_id, digest, media_type, size FROM layer_blobs"));
-  std::vector<LayerBlob> out;
-  for (;;) {
-    BERTH_ASSIGN(bool row, s.step());
-    if (!row) break;
-    out.push_back(LayerBlob{s.text(0), s.text(1), s.text(2), s.integer(3)});
-  }
-  return out;
+  return s.collect([](const Stmt& s) {
+    return LayerBlob{s.text(0), s.text(1), s.text(2), s.integer(3)};
+  });
 }
 
 Status Metadata::drop_layer_blob(const std::string& diff_id, const std::string& digest) {

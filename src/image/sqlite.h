@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/error.h"
 
@@ -36,6 +38,26 @@ class Stmt {
   // true: a row is available; false: done.
   Result<bool> step();
   Status run();  // step to completion
+  // Every remaining row, each made into a value by `row(*this)`.
+  template <typename F>
+  auto collect(F row) -> Result<std::vector<decltype(row(std::declval<const Stmt&>()))>> {
+    std::vector<decltype(row(std::declval<const Stmt&>()))> out;
+    for (;;) {
+      BERTH_ASSIGN(bool more, step());
+      if (!more) return out;
+      out.push_back(row(*this));
+    }
+  }
+  // The first row made into a value, or nullopt; the statement is then reset.
+  template <typename F>
+  auto first(F row) -> Result<std::optional<decltype(row(std::declval<const Stmt&>()))>> {
+    using T = decltype(row(std::declval<const Stmt&>()));
+    BERTH_ASSIGN(bool more, step());
+    if (!more) return std::optional<T>();
+    std::optional<T> v(row(*this));
+    BERTH_TRY(run());
+    return v;
+  }
   std::string text(int col) const;
   int64_t integer(int col) const { return sqlite3_column_int64(s_, col); }
   bool is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
