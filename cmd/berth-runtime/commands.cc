@@ -1,5 +1,6 @@
 #include "commands.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -111,10 +112,24 @@ int cmd_ps(const StateStore& store, const std::string& id, const std::string& fo
   if (format != "table") return report(Error(ErrorKind::InvalidArgument, "invalid format option"));
   // As runc: run ps(1) on the host and keep the header and the container's rows.
   if (ps_args.empty()) ps_args = {"-ef"};
-  std::string cmd = "ps";
-  for (const auto& a : ps_args) cmd += " '" + a + "'";
-  FILE* f = popen(cmd.c_str(), "r");
-  if (!f) return report(Error(ErrorKind::Internal, "run ps", errno));
+  // Arguments go to ps as argv, never through a shell, so quotes in them mean nothing.
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) < 0) return report(Error(ErrorKind::Internal, "pipe", errno));
+  std::vector<char*> argv = {const_cast<char*>("ps")};
+  for (auto& a : ps_args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    execvp("ps", argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  if (child < 0) {
+    close(out[0]);
+    return report(Error(ErrorKind::Internal, "run ps", errno));
+  }
+  FILE* f = fdopen(out[0], "r");
   char line[4096];
   int pid_col = -1;
   bool header = true;
@@ -136,7 +151,10 @@ int cmd_ps(const StateStore& store, const std::string& id, const std::string& fo
       if (p && std::find(pids->begin(), pids->end(), *p) != pids->end()) std::fputs(line, stdout);
     }
   }
-  int rc = pclose(f);
+  fclose(f);
+  int wstatus = 0;
+  waitpid(child, &wstatus, 0);
+  int rc = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 1;
   if (pid_col < 0)
     return report(Error(ErrorKind::InvalidArgument, "couldn't find PID field in ps output"));
   return rc == 0 ? 0 : 1;
@@ -324,11 +342,10 @@ int run(int argc, char** argv) {
   list->add_option("-f,--format", format)->check(CLI::IsMember({"table", "json"}));
   list->add_flag("-q,--quiet", quiet);
 
-  std::vector<std::string> ps_args;
   auto* ps = app.add_subcommand("ps", "list the container's processes");
   ps->add_option("-f,--format", format)->check(CLI::IsMember({"table", "json"}));
   ps->add_option("id", id)->required();
-  ps->add_option("ps-args", ps_args);
+  ps->prefix_command();  // everything after the id goes to ps(1), options included
 
   auto* pause = app.add_subcommand("pause", "freeze the container");
   pause->add_option("id", id)->required();
@@ -462,7 +479,7 @@ int run(int argc, char** argv) {
     return st ? 0 : report(st.error());
   }
   if (*list) return cmd_list(store, format, quiet);
-  if (*ps) return cmd_ps(store, id, format, ps_args);
+  if (*ps) return cmd_ps(store, id, format, ps->remaining());
   if (*pause || *resume) {
     auto st = pause_container(store, id, pause->parsed());
     return st ? 0 : report(st.error());

@@ -318,6 +318,12 @@ teardown() { runtime_teardown; }
   rt start "$ID"
   [ "$(state_of "$ID")" = "running" ]
   [ "$(rt ps --format json "$ID" | jq length)" -eq 1 ]
+  # table form: ps(1)'s header and the container's rows; arguments reach ps unquoted
+  run rt ps "$ID" -o "pid,comm"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *PID*COMMAND* ]]
+  [[ "${lines[1]}" == *sleep* ]]
+  [ "${#lines[@]}" -eq 2 ]
   run rt list
   [[ "$output" == *"$ID"*"running"* ]]
   [ "$(rt list --format json | jq -r '.[0].id')" = "$ID" ]
