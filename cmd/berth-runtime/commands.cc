@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -435,18 +436,14 @@ int run(int argc, char** argv) {
         copts.internal_console_sock = theirs.get();
       }
     }
-    auto spec_text =
-        read_file((copts.bundle.empty() ? std::string(".") : copts.bundle) + "/config.json");
-    bool terminal = false;
-    if (spec_text) {
-      if (auto s = oci::parse_spec(*spec_text); s && s->process) terminal = s->process->terminal;
-    }
-    if (!terminal) copts.internal_console_sock = -1;
     auto pid = create_container(store, copts);
     if (!pid) return report(pid.error());
     theirs.reset();
+    // A terminal's master was sent during create (before the init reported ready); none means
+    // the process has plain stdio. The config is not read a second time to find out.
     UniqueFd master;
-    if (terminal && copts.console_socket.empty()) {
+    pollfd pending{ours.get(), POLLIN, 0};
+    if (ours && poll(&pending, 1, 0) > 0 && (pending.revents & POLLIN)) {
       auto fd = recv_fd(ours.get());
       if (fd) master.reset(*fd);
     }
