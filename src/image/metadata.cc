@@ -172,6 +172,12 @@ Status Metadata::set_repo_digest(const std::string& name, const std::string& id)
   return s.bind(1, name).bind(2, id).run();
 }
 
+Result<std::optional<std::string>> Metadata::repo_digest_target(const std::string& name) {
+  BERTH_ASSIGN(Stmt s, db_.prepare("SELECT image_id FROM repo_digests WHERE name=?"));
+  s.bind(1, name);
+  return s.first([](const Stmt& s) { return s.text(0); });
+}
+
 Result<std::vector<std::string>> Metadata::repo_digests_of(const std::string& id) {
   return names_of(db_, "SELECT name FROM repo_digests WHERE image_id=? ORDER BY name", id);
 }

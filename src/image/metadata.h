@@ -76,6 +76,7 @@ class Metadata {
   Result<std::vector<std::string>> tags_of(const std::string& id);
   Status set_repo_digest(const std::string& name, const std::string& id);
   Result<std::vector<std::string>> repo_digests_of(const std::string& id);
+  Result<std::optional<std::string>> repo_digest_target(const std::string& name);
   Status remove_repo_digests_of(const std::string& id);
 
   // Containers' read-write layers.

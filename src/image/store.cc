@@ -51,11 +51,8 @@ Result<std::string> Store::resolve_id(const std::string& name_or_id) {
     if (target) return *target;
   } else if (ref) {
     std::string key = ref->name() + "@" + ref->digest;
-    BERTH_ASSIGN(auto all, md_->images());
-    for (const auto& img : all) {
-      BERTH_ASSIGN(auto digests, md_->repo_digests_of(img.id));
-      if (std::find(digests.begin(), digests.end(), key) != digests.end()) return img.id;
-    }
+    BERTH_ASSIGN(auto target, md_->repo_digest_target(key));
+    if (target) return *target;
   }
   std::string s = name_or_id;
   if (s.rfind("sha256:", 0) == 0) s = s.substr(7);

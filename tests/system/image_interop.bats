@@ -215,3 +215,21 @@ bi() { "$BI" --data-root "$ROOT/data" "$@"; }
   claimed=$(tar -xOf "$DTMP/docker-save.tar" "$(jq -r '.[] | select(.RepoTags[0]=="berth-busybox:2") | .Config' "$ROOT/x/manifest.json")" | jq -r '.rootfs.diff_ids[-1]')
   [ ! -e "$ROOT/data/content/blobs/sha256/${claimed#sha256:}" ]
 }
+
+@test "an image named by digest in an OCI layout is found by that digest reference" {
+  bi load -i "$DTMP/docker-save.tar"
+  bi save -o "$ROOT/b.tar" berth-busybox:1
+  mkdir "$ROOT/o" && tar -C "$ROOT/o" -xf "$ROOT/b.tar"
+  m=$(jq -r '.manifests[0].digest' "$ROOT/o/index.json")
+  jq --arg n "docker.io/library/dg@$m" '.manifests[0].annotations = {"io.containerd.image.name": $n}' \
+    "$ROOT/o/index.json" > "$ROOT/o/i" && mv "$ROOT/o/i" "$ROOT/o/index.json"
+  rm "$ROOT/o/manifest.json"  # the OCI layout alone
+  tar -C "$ROOT/o" -cf "$ROOT/dg.tar" .
+  ROOT2="$ROOT/second"
+  "$BI" --data-root "$ROOT2" load -i "$ROOT/dg.tar"
+  run "$BI" --data-root "$ROOT2" inspect "dg@$m"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.[0].Id')" = "$(docker inspect -f '{{.Id}}' berth-busybox:1)" ]
+  [ "$(echo "$output" | jq -r '.[0].RepoDigests[0]')" = "dg@$m" ]
+}
