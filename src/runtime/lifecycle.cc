@@ -5,7 +5,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <thread>
 
 #include "base/file.h"
 #include "base/log.h"
@@ -65,12 +64,8 @@ berth::Status destroy(const StateStore& store, const ContainerState& st) {
       for (pid_t p : *pids) kill(p, SIGKILL);
       (void)(*mgr)->freeze(false);
     }
-    berth::Status r = ok();
-    for (int i = 0; i < 50; ++i) {
-      r = (*mgr)->destroy();
-      if (r) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    // destroy() itself waits out EBUSY from tasks that are still exiting.
+    berth::Status r = (*mgr)->destroy();
     if (!r) log::warn("delete {}: {}", st.id, r.error().message());
   }
   if (auto spec = load_container_spec(store, st.id); spec && !spec->hooks.poststop.empty()) {
