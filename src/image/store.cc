@@ -29,14 +29,29 @@ bool is_hex(std::string_view s) {
 Result<std::unique_ptr<Store>> Store::open(const std::string& root, const std::string& driver) {
   std::unique_ptr<Store> s(new Store());
   s->root_ = root;
-  BERTH_TRY(mkdir_all(root + "/image", 0700));
-  BERTH_ASSIGN(content::Store blobs, content::Store::open(root + "/content"));
-  s->blobs_ = std::make_unique<content::Store>(std::move(blobs));
-  BERTH_ASSIGN(Metadata md, Metadata::open(root + "/image/metadata.db"));
-  s->md_ = std::make_unique<Metadata>(std::move(md));
+  // Each driver has its own directory and its own layer metadata (as Docker's image/<driver>/):
+  // layers made by one driver mean nothing to another, so choosing a different driver later
+  // shows a different set of images instead of a store whose rows point at missing dirs.
   std::string name = driver;
-  BERTH_ASSIGN(s->driver_,
-               storage::open_driver(name, root + "/" + (name.empty() ? "storage" : name)));
+  if (name.empty()) {
+    auto overlay = storage::open_driver("overlay2", root + "/overlay2");
+    if (overlay) {
+      s->driver_ = std::move(*overlay);
+      name = "overlay2";
+    } else {
+      log::warn("overlay2 unavailable ({}); using vfs", overlay.error().message());
+      name = "vfs";
+    }
+  }
+  if (!s->driver_) {
+    BERTH_ASSIGN(s->driver_, storage::open_driver(name, root + "/" + name));
+  }
+  BERTH_TRY(mkdir_all(root + "/image/" + name, 0700));
+  // Blobs too: garbage collection knows only this driver's images.
+  BERTH_ASSIGN(content::Store blobs, content::Store::open(root + "/image/" + name + "/content"));
+  s->blobs_ = std::make_unique<content::Store>(std::move(blobs));
+  BERTH_ASSIGN(Metadata md, Metadata::open(root + "/image/" + name + "/metadata.db"));
+  s->md_ = std::make_unique<Metadata>(std::move(md));
   s->layers_ = std::make_unique<LayerStore>(*s->md_, *s->driver_, *s->blobs_);
   BERTH_TRY(s->layers_->recover());
   BERTH_TRY(s->reconcile_layers());

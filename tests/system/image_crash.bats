@@ -66,7 +66,7 @@ crash_loop() {
   "$BI" --data-root "$root" "$@" rmi crash/test:1 >/dev/null
   run "$BI" --data-root "$root" "$@" check
   [ "$status" -eq 0 ]
-  [ "$(sqlite3 "$root/image/metadata.db" 'SELECT count(*) FROM layers')" -eq 0 ]
+  [ "$(sqlite3 "$root"/image/*/metadata.db 'SELECT count(*) FROM layers')" -eq 0 ]
 }
 
 @test "kill -9 during load: recovery leaves a consistent store (default driver)" {
@@ -102,5 +102,5 @@ crash_loop() {
   [ -z "$output" ] || "$BI" --data-root "$root" rmi -f $output >/dev/null
   run "$BI" --data-root "$root" check
   [ "$status" -eq 0 ]
-  [ "$(sqlite3 "$root/image/metadata.db" 'SELECT count(*) FROM layers')" -eq 0 ]
+  [ "$(sqlite3 "$root"/image/*/metadata.db 'SELECT count(*) FROM layers')" -eq 0 ]
 }
