@@ -5,7 +5,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-
 #include "base/file.h"
 #include "base/log.h"
 #include "runtime/cgroup/manager.h"
