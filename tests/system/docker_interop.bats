@@ -36,8 +36,8 @@ setup() {
 teardown() {
   [ -z "${DK_MISSING:-}" ] || return 0
   local ids
-  ids=$(timeout 30 docker ps -aq) || true
-  [ -z "$ids" ] || timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
+  ids=$(timeout -k 5 30 docker ps -aq) || true
+  [ -z "$ids" ] || timeout -k 5 60 docker rm -f $ids >/dev/null 2>&1 || true
   if [ -z "${BATS_TEST_COMPLETED:-}" ]; then  # failed: show what the daemons said
     echo "--- dockerd.log (tail)"; tail -n 25 "$DTMP/dockerd.log"
     echo "--- containerd.log (tail)"; tail -n 10 "$DTMP/containerd.log"
@@ -50,7 +50,7 @@ teardown() {
 # sets status, output (stdout) and stderr.
 drun() {
   local rt=$1; shift
-  run --separate-stderr timeout 60 docker run --rm --network none --runtime "$rt" "$@"
+  run --separate-stderr timeout -k 5 60 docker run --rm --network none --runtime "$rt" "$@"
 }
 
 # both FN ARGS...: `FN runc ARGS...`, then `FN berth ARGS...`; FN sets status/output/stderr
@@ -86,7 +86,7 @@ same() {
 ttyrun() {
   local rt=$1; shift
   local cmd
-  printf -v cmd '%q ' timeout 60 docker run --rm -it --network none --runtime "$rt" "$@"
+  printf -v cmd '%q ' timeout -k 5 60 docker run --rm -it --network none --runtime "$rt" "$@"
   run script -qec "$cmd" /dev/null </dev/null
   output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
@@ -96,7 +96,7 @@ ttyrun() {
 ttyexec() {
   local rt=$1; shift
   local cmd
-  printf -v cmd '%q ' timeout 60 docker exec -it "$(cname "$rt")" "$@"
+  printf -v cmd '%q ' timeout -k 5 60 docker exec -it "$(cname "$rt")" "$@"
   run script -qec "$cmd" /dev/null </dev/null
   output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
@@ -117,7 +117,7 @@ dexec() {
   local opts=()
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
   shift
-  run --separate-stderr timeout 60 docker exec "${opts[@]}" "$(cname "$rt")" "$@"
+  run --separate-stderr timeout -k 5 60 docker exec "${opts[@]}" "$(cname "$rt")" "$@"
 }
 
 wait_log() {
@@ -152,7 +152,7 @@ LOOP='while :; do sleep 0.1; done'
   # docker's exit code is echoed: bats warns about a `run` that ends in 127
   exit_of() {
     local rt=$1; shift
-    run --separate-stderr sh -c 'timeout 60 docker run --rm --network none --runtime "$0" "$@"; echo "exit=$?"' "$rt" "$@"
+    run --separate-stderr sh -c 'timeout -k 5 60 docker run --rm --network none --runtime "$0" "$@"; echo "exit=$?"' "$rt" "$@"
   }
   both exit_of "$IMAGE" nonexistent
   same status output
@@ -203,7 +203,7 @@ LOOP='while :; do sleep 0.1; done'
 }
 
 @test "run -i: stdin is piped through" {
-  pipe_run() { local rt=$1; shift; run --separate-stderr sh -c "printf 'a\nb\n' | timeout 60 docker run --rm -i --network none --runtime $rt $IMAGE sh -c 'cat; echo done'"; }
+  pipe_run() { local rt=$1; shift; run --separate-stderr sh -c "printf 'a\nb\n' | timeout -k 5 60 docker run --rm -i --network none --runtime $rt $IMAGE sh -c 'cat; echo done'"; }
   both pipe_run
   same status output stderr
   [ "$output" = "$(printf 'a\nb\ndone')" ]
@@ -243,7 +243,7 @@ LOOP='while :; do sleep 0.1; done'
     local rt=$1 target pid
     target=$(cname "$rt")
     pid=$(dk inspect -f '{{.State.Pid}}' "$target")
-    run --separate-stderr timeout 60 docker run --rm --runtime "$rt" --pid "container:$target" \
+    run --separate-stderr timeout -k 5 60 docker run --rm --runtime "$rt" --pid "container:$target" \
       --network "container:$target" "$IMAGE" sh -c '
         for n in pid net ipc uts; do echo "$n $(readlink /proc/self/ns/$n)"; done
         hostname; ps -o comm > /tmp/ps; sort /tmp/ps'
@@ -384,7 +384,7 @@ LOOP='while :; do sleep 0.1; done'
     dstart "$rt" "$IMAGE" sleep 1000
     dk exec -d "$(cname "$rt")" sleep 999
   done
-  top() { run --separate-stderr sh -c "timeout 60 docker top $(cname "$1") | awk 'NR > 1 {print \$8, \$9}' | sort"; }
+  top() { run --separate-stderr sh -c "timeout -k 5 60 docker top $(cname "$1") | awk 'NR > 1 {print \$8, \$9}' | sort"; }
   wait_until 10 sh -c "docker top $(cname berth) | grep -q 'sleep 999'"
   wait_until 10 sh -c "docker top $(cname runc) | grep -q 'sleep 999'"
   both top
@@ -410,7 +410,7 @@ LOOP='while :; do sleep 0.1; done'
 
 @test "cgroups: the container's cgroup is --cgroup-parent/<id> in every hierarchy" {
   cg() {
-    run --separate-stderr sh -c "timeout 60 docker run --rm --network none --runtime $1 $2 $IMAGE cat /proc/self/cgroup | sed -E 's/[0-9a-f]{64}/ID/' | sort"
+    run --separate-stderr sh -c "timeout -k 5 60 docker run --rm --network none --runtime $1 $2 $IMAGE cat /proc/self/cgroup | sed -E 's/[0-9a-f]{64}/ID/' | sort"
   }
   both cg ""
   same status output stderr

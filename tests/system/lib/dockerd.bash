@@ -61,7 +61,7 @@ wait_until() {
   done
 }
 
-dk() { timeout 60 docker "$@"; }
+dk() { timeout -k 5 60 docker "$@"; }
 
 # True if PID is alive (not a zombie) and its command line mentions our dir (no pid reuse).
 ours_alive() {
@@ -87,8 +87,8 @@ our_cgroups() {
 dk_cleanup() {
   [ -n "${DTMP:-}" ] && [ -d "$DTMP" ] || return 0
   local ids pid d p
-  if [ -S "$DTMP/docker.sock" ] && ids=$(timeout 20 docker ps -aq 2>/dev/null) && [ -n "$ids" ]; then
-    timeout 60 docker rm -f $ids >/dev/null 2>&1 || true
+  if [ -S "$DTMP/docker.sock" ] && ids=$(timeout -k 5 20 docker ps -aq 2>/dev/null) && [ -n "$ids" ]; then
+    timeout -k 5 60 docker rm -f $ids >/dev/null 2>&1 || true
   fi
   stop_pid "$(cat "$DTMP/dockerd.launch.pid" 2>/dev/null)" 20
   stop_pid "$(cat "$DTMP/containerd.pid" 2>/dev/null)" 10
