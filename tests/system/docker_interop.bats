@@ -87,7 +87,7 @@ ttyrun() {
   local rt=$1; shift
   local cmd
   printf -v cmd '%q ' timeout -k 5 60 docker run --rm -it --network none --runtime "$rt" "$@"
-  run script -qec "$cmd" /dev/null </dev/null
+  SHELL=/bin/bash run script -qec "$cmd" /dev/null </dev/null
   output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
 }
@@ -97,7 +97,7 @@ ttyexec() {
   local rt=$1; shift
   local cmd
   printf -v cmd '%q ' timeout -k 5 60 docker exec -it "$(cname "$rt")" "$@"
-  run script -qec "$cmd" /dev/null </dev/null
+  SHELL=/bin/bash run script -qec "$cmd" /dev/null </dev/null
   output=$(printf '%s' "$output" | tr -d '\r\000' | sed 's/\^@//g')
   stderr=
 }

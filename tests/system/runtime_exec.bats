@@ -87,7 +87,7 @@ J
 @test "run in the foreground with a terminal and no console socket proxies the pty" {
   cfg '.process.terminal = true'
   args sh -c 'tty; exit 5'
-  run script -qec "'$RT' --root '$STATE' run -b '$B' '$ID'; echo \"rc=\$?\"" /dev/null </dev/null
+  SHELL=/bin/bash run script -qec "'$RT' --root '$STATE' run -b '$B' '$ID'; echo \"rc=\$?\"" /dev/null </dev/null
   output=$(echo "$output" | tr -d '\r')
   echo "$output"
   [[ "$output" == *"/dev/pts/0"* ]]
