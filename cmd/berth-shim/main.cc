@@ -1,0 +1,50 @@
+// berth-shim: started by berthd for each container start; see src/shim/shim.h.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "shim/shim.h"
+
+int main(int argc, char** argv) {
+  berth::shim::Config cfg;
+  std::string log_driver = "json-file";
+  uint64_t max_size = 0;
+  int max_file = 1;
+  int ready_fd = 3;
+  CLI::App app{"berth-shim: holds one container's stdio, logs and exit status"};
+  app.add_option("--id", cfg.id)->required();
+  app.add_option("--bundle", cfg.bundle)->required();
+  app.add_option("--state-root", cfg.state_root)->required();
+  app.add_option("--dir", cfg.dir)->required();
+  app.add_option("--log-path", cfg.log_path);
+  app.add_option("--log-driver", log_driver);
+  app.add_option("--log-max-size", max_size);
+  app.add_option("--log-max-file", max_file);
+  app.add_option("--ready-fd", ready_fd);
+  app.add_flag("--tty", cfg.tty);
+  app.add_flag("--stdin", cfg.open_stdin);
+  app.add_flag("--stdin-once", cfg.stdin_once);
+  CLI11_PARSE(app, argc, argv);
+  cfg.log.driver = log_driver;
+  cfg.log.max_size = max_size;
+  cfg.log.max_file = max_file;
+  if (cfg.log_path.empty()) cfg.log.driver = "none";
+
+  // Detach from berthd: the shim must outlive it. The parent exits at once (berthd reaps
+  // it); the child reports on ready_fd when the container is created.
+  pid_t pid = fork();
+  if (pid < 0) return 1;
+  if (pid > 0) _exit(0);
+  setsid();
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  dup2(null, 0);
+  dup2(null, 1);
+  int logfd =
+      open((cfg.dir + "/shim.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  dup2(logfd >= 0 ? logfd : null, 2);
+  if (chdir("/") != 0) return 1;
+  berth::log::configure("", false, false);
+  return berth::shim::run(cfg, ready_fd);
+}

@@ -1,0 +1,81 @@
+// berthd: the Docker Engine API over the image store, the runtime and per-container shims.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "api/routes.h"
+#include "api/server.h"
+#include "base/file.h"
+#include "base/log.h"
+
+int main(int argc, char** argv) {
+  berth::daemon::Config cfg;
+  std::vector<std::string> hosts;
+  std::string pidfile = "/run/berth.pid", log_level = "info",
+              config_file = "/etc/berth/daemon.json";
+  bool no_live_restore = false;
+  CLI::App app{"berthd: a container engine serving the Docker Engine API"};
+  app.add_option("--config-file", config_file, "daemon configuration file");
+  app.add_option("--data-root", cfg.data_root, "root of persisted state");
+  app.add_option("--exec-root", cfg.exec_root, "root of execution state");
+  app.add_option("-H,--host", hosts, "daemon socket(s) to listen on");
+  app.add_option("-p,--pidfile", pidfile, "path of the pid file");
+  app.add_option("-l,--log-level", log_level, "debug, info, warn, error");
+  app.add_option("-s,--storage-driver", cfg.storage_driver, "storage driver");
+  app.add_option("--cgroup-parent", cfg.cgroup_parent, "parent cgroup of containers");
+  app.add_flag("--no-live-restore", no_live_restore, "stop containers when the daemon stops");
+  CLI11_PARSE(app, argc, argv);
+
+  if (auto text = berth::read_file(config_file)) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      fmt::print(stderr, "unable to configure the daemon: {}: invalid JSON\n", config_file);
+      return 1;
+    }
+    if (!app.count("--data-root") && j.contains("data-root")) cfg.data_root = j["data-root"];
+    if (!app.count("--exec-root") && j.contains("exec-root")) cfg.exec_root = j["exec-root"];
+    if (!app.count("--storage-driver") && j.contains("storage-driver"))
+      cfg.storage_driver = j["storage-driver"];
+    if (hosts.empty() && j.contains("hosts")) hosts = j["hosts"].get<std::vector<std::string>>();
+    if (j.contains("live-restore")) cfg.live_restore = j["live-restore"];
+  }
+  if (no_live_restore) cfg.live_restore = false;
+  if (hosts.empty()) hosts.push_back("unix:///run/berth/berth.sock");
+  berth::log::configure("", false, log_level == "debug");
+  signal(SIGPIPE, SIG_IGN);
+
+  auto d = berth::daemon::Daemon::open(cfg);
+  if (!d) {
+    fmt::print(stderr, "berthd: {}\n", d.error().message());
+    return 1;
+  }
+  berth::api::Router router;
+  berth::api::add_system_routes(router, **d);
+  berth::api::add_container_routes(router, **d);
+  berth::api::add_image_routes(router, **d);
+  berth::api::Server server(
+      [&router](berth::api::Request& req, berth::api::Conn& c) { router.dispatch(req, c); });
+  for (auto& h : hosts) {
+    if (auto st = server.listen(h); !st) {
+      fmt::print(stderr, "berthd: {}\n", st.error().message());
+      return 1;
+    }
+  }
+  (*d)->restore();
+  berth::write_file_atomic(pidfile, std::to_string(getpid()) + "\n", 0644, false);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  server.start();
+  int sig = 0;
+  sigwait(&set, &sig);
+  server.stop();
+  ::unlink(pidfile.c_str());
+  // live restore: containers and their shims keep running
+  _exit(0);
+}

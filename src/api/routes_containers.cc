@@ -1,0 +1,442 @@
+// /containers/...: create, list, inspect, lifecycle, wait, attach, logs.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "api/filters.h"
+#include "api/routes.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "logs/log_file.h"
+
+namespace berth::api {
+
+using nlohmann::json;
+
+namespace {
+
+Result<json> parse_body(Conn& c) {
+  BERTH_ASSIGN(std::string body, c.body());
+  if (body.empty()) return json::object();
+  auto j = json::parse(body, nullptr, false);
+  if (j.is_discarded())
+    return fail(ErrorKind::InvalidArgument,
+                "invalid JSON: unexpected end of JSON input or syntax error");
+  return j;
+}
+
+bool label_match(const json& labels, const std::string& f) {
+  auto eq = f.find('=');
+  std::string k = f.substr(0, eq);
+  if (!labels.is_object() || !labels.contains(k)) return false;
+  return eq == std::string::npos || labels[k] == f.substr(eq + 1);
+}
+
+json summary(daemon::Daemon& d, daemon::Container& c) {
+  std::lock_guard<std::mutex> l(c.mu);
+  std::string cmd = c.path;
+  for (auto& a : c.args) cmd += " " + a;
+  std::string mode = c.host_config.value("NetworkMode", "default");
+  return {{"Id", c.id},
+          {"Names", {c.name}},
+          {"Image", c.image_ref},
+          {"ImageID", c.image_id},
+          {"Command", cmd},
+          {"Created", parse_rfc3339_ns(c.created).value_or(0) / 1000000000},
+          {"Ports", json::array()},
+          {"Labels", c.config.value("Labels", json::object())},
+          {"State", c.state.status},
+          {"Status", c.status_text()},
+          {"HostConfig", {{"NetworkMode", mode}}},
+          {"NetworkSettings", {{"Networks", json::object()}}},
+          {"Mounts", json::array()}};
+  (void)d;
+}
+
+Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
+  BERTH_ASSIGN(bool all, req.q_bool("all"));
+  BERTH_ASSIGN(long long limit, req.q_int("limit", -1));
+  BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
+  for (auto& [k, v] : f) {
+    static const std::set<std::string> known = {"id",     "name",    "label",  "status", "ancestor",
+                                                "exited", "before",  "since",  "health", "network",
+                                                "volume", "publish", "expose", "is-task"};
+    if (!known.count(k)) return fail(ErrorKind::InvalidArgument, "invalid filter '{}'", k);
+  }
+  if (f.count("status") || f.count("exited")) all = true;
+  auto list = d.list();
+  std::string before_created, since_created;
+  for (auto* key : {"before", "since"}) {
+    if (!f.count(key) || f[key].empty()) continue;
+    BERTH_ASSIGN(auto ref, d.get(f[key][0]));
+    (std::string(key) == "before" ? before_created : since_created) = ref->created;
+  }
+  json out = json::array();
+  for (auto& ct : list) {
+    json s = summary(d, *ct);
+    bool running;
+    int exit_code;
+    std::string status = s["State"];
+    {
+      std::lock_guard<std::mutex> l(ct->mu);
+      running = ct->state.running;
+      exit_code = ct->state.exit_code;
+    }
+    if (!all && !running) continue;
+    bool keep = true;
+    for (auto& [k, vals] : f) {
+      if (vals.empty()) continue;
+      bool any = false;
+      for (auto& v : vals) {
+        if (k == "id")
+          any |= ct->id.starts_with(v);
+        else if (k == "name")
+          any |= ct->name.find(v) != std::string::npos;
+        else if (k == "label")
+          any |= label_match(ct->config.value("Labels", json::object()), v);
+        else if (k == "status")
+          any |= status == v;
+        else if (k == "exited")
+          any |= !running && ct->has_been_started && std::to_string(exit_code) == v;
+        else if (k == "ancestor") {
+          auto img = d.images().get(v);
+          any |= ct->image_ref == v || (img && img->record.id == ct->image_id);
+        } else if (k == "before")
+          any |= ct->created < before_created;
+        else if (k == "since")
+          any |= ct->created > since_created;
+        else
+          any = true;
+      }
+      if (!any) keep = false;
+    }
+    if (!keep) continue;
+    out.push_back(s);
+    if (limit > 0 && static_cast<long long>(out.size()) >= limit) break;
+  }
+  c.json(200, out);
+  return ok();
+}
+
+// Writes the json-file log of a container as the logs endpoint streams it.
+Status stream_logs(daemon::Daemon& d, Request& req, Conn& c) {
+  BERTH_ASSIGN(auto ct, d.get(req.params[0]));
+  BERTH_ASSIGN(bool follow, req.q_bool("follow"));
+  BERTH_ASSIGN(bool want_out, req.q_bool("stdout"));
+  BERTH_ASSIGN(bool want_err, req.q_bool("stderr"));
+  BERTH_ASSIGN(bool ts, req.q_bool("timestamps"));
+  if (!want_out && !want_err)
+    return fail(ErrorKind::InvalidArgument, "Bad parameters: you must choose at least one stream");
+  std::string driver =
+      ct->host_config.value("LogConfig", json::object()).value("Type", "json-file");
+  if (driver == "none")
+    return fail(ErrorKind::InvalidArgument, "configured logging driver does not support reading");
+  int64_t now = now_ns();
+  int64_t since = 0, until = 0;
+  if (auto s = req.q("since"); s && !s->empty() && *s != "0") {
+    auto v = parse_timestamp_ns(*s, now);
+    if (!v) return fail(ErrorKind::InvalidArgument, "invalid value for since: {:?}", *s);
+    since = *v;
+  }
+  if (auto s = req.q("until"); s && !s->empty() && *s != "0") {
+    auto v = parse_timestamp_ns(*s, now);
+    if (!v) return fail(ErrorKind::InvalidArgument, "invalid value for until: {:?}", *s);
+    until = *v;
+  }
+  long long tail = -1;
+  if (auto t = req.q("tail"); t && !t->empty() && *t != "all") {
+    auto n = parse_int(*t);
+    if (!n) return fail(ErrorKind::InvalidArgument, "invalid value for tail: {:?}", *t);
+    tail = *n;
+  }
+  bool tty = ct->tty();
+  auto emit = [&](const logs::Entry& e) {
+    if ((e.stream == 1 && !want_out) || (e.stream == 2 && !want_err)) return true;
+    if (since && e.time_ns < since) return true;
+    if (until && e.time_ns > until) return true;
+    std::string line = ts ? rfc3339_from_ns(e.time_ns) + " " + e.line : e.line;
+    if (tty) return c.chunk(line);
+    std::string f(8, '\0');
+    f[0] = static_cast<char>(e.stream);
+    uint32_t n = static_cast<uint32_t>(line.size());
+    f[4] = static_cast<char>(n >> 24);
+    f[5] = static_cast<char>(n >> 16);
+    f[6] = static_cast<char>(n >> 8);
+    f[7] = static_cast<char>(n);
+    return c.chunk(f + line);
+  };
+  std::string ctype =
+      tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+  c.begin(200, ctype);
+  // what is on disk now
+  std::vector<logs::Entry> entries;
+  for (auto& file : logs::files_oldest_first(ct->log_path, 10)) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      logs::Entry e;
+      if (logs::parse_line(line, e)) entries.push_back(std::move(e));
+    }
+  }
+  size_t start = 0;
+  if (tail >= 0 && static_cast<size_t>(tail) < entries.size())
+    start = entries.size() - static_cast<size_t>(tail);
+  for (size_t i = start; i < entries.size(); ++i)
+    if (!emit(entries[i])) return ok();
+  if (follow) {
+    // new lines as the shim appends them; rotation starts a new file (new inode)
+    std::ifstream in(ct->log_path);
+    in.seekg(0, std::ios::end);
+    struct stat st0;
+    ino_t ino = ::stat(ct->log_path.c_str(), &st0) == 0 ? st0.st_ino : 0;
+    std::string partial;
+    for (;;) {
+      std::string line;
+      bool got = false;
+      while (std::getline(in, line)) {
+        if (in.eof()) {  // no newline yet: keep for the next round
+          partial += line;
+          break;
+        }
+        got = true;
+        logs::Entry e;
+        if (logs::parse_line(partial + line, e) && !emit(e)) return ok();
+        partial.clear();
+      }
+      in.clear();
+      if (!got) {
+        bool running;
+        {
+          std::lock_guard<std::mutex> l(ct->mu);
+          running = ct->state.running || ct->state.restarting;
+        }
+        if (!running || ct->removed || c.client_gone()) break;
+        if (until && now_ns() > until) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        struct stat st;
+        if (::stat(ct->log_path.c_str(), &st) == 0 && st.st_ino != ino) {
+          ino = st.st_ino;
+          in.close();
+          in.open(ct->log_path);
+        }
+      }
+    }
+  }
+  c.finish();
+  return ok();
+}
+
+}  // namespace
+
+void proxy_stream(RawStream& client, int shim_fd, bool tty, bool client_stdin,
+                  const std::string& detach_keys) {
+  // client -> shim (stdin) on its own thread; shim -> client here
+  std::vector<unsigned char> keys;
+  std::string dk = detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys;
+  for (auto& k : split(dk, ',')) {
+    if (k.size() == 6 && k.starts_with("ctrl-")) {
+      char ch = k[5];
+      if (ch >= 'a' && ch <= 'z')
+        keys.push_back(static_cast<unsigned char>(ch - 'a' + 1));
+      else if (ch == '@')
+        keys.push_back(0);
+      else if (ch == '[')
+        keys.push_back(27);
+    } else if (k.size() == 1) {
+      keys.push_back(static_cast<unsigned char>(k[0]));
+    }
+  }
+  std::thread in_thread;
+  if (client_stdin) {
+    in_thread = std::thread([&client, shim_fd, keys, tty] {
+      char buf[32768];
+      size_t matched = 0;
+      for (;;) {
+        ssize_t n = client.read(buf, sizeof buf);
+        if (n <= 0) break;
+        std::string out;
+        bool detach = false;
+        for (ssize_t i = 0; i < n; ++i) {
+          unsigned char ch = static_cast<unsigned char>(buf[i]);
+          if (tty && !keys.empty() && ch == keys[matched]) {
+            if (++matched == keys.size()) {
+              detach = true;
+              break;
+            }
+            continue;
+          }
+          for (size_t k = 0; k < matched; ++k) out += static_cast<char>(keys[k]);
+          matched = 0;
+          out += buf[i];
+        }
+        if (!out.empty() && ::send(shim_fd, out.data(), out.size(), MSG_NOSIGNAL) < 0) break;
+        if (detach) {
+          ::shutdown(shim_fd, SHUT_RDWR);  // ends the output side too
+          return;
+        }
+      }
+      ::shutdown(shim_fd, SHUT_WR);  // stdin's EOF
+    });
+  }
+  shim::FrameReader fr;
+  char buf[32768];
+  for (;;) {
+    ssize_t n = ::read(shim_fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    fr.feed(buf, static_cast<size_t>(n));
+    uint8_t s;
+    std::string payload;
+    bool ok_write = true;
+    while (fr.next(s, payload)) {
+      if (s != shim::kStdout && s != shim::kStderr) continue;
+      ok_write = tty ? client.write_all(payload) : client.write_all(shim::frame(s, payload));
+      if (!ok_write) break;
+    }
+    if (!ok_write) break;
+  }
+  client.shutdown_write();
+  ::shutdown(shim_fd, SHUT_RDWR);
+  if (in_thread.joinable()) {
+    ::shutdown(client.fd(), SHUT_RD);
+    in_thread.join();
+  }
+}
+
+void add_container_routes(Router& r, daemon::Daemon& d) {
+  r.add("POST", "/containers/create", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(json body, parse_body(c));
+    BERTH_ASSIGN(auto res, d.create(req.q("name").value_or(""), body));
+    c.json(201, {{"Id", res.id}, {"Warnings", res.warnings}});
+    return ok();
+  });
+  r.add("GET", "/containers/json",
+        [&d](Request& req, Conn& c) { return list_containers(d, req, c); });
+  r.add("GET", "/containers/{id}/json", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto ct, d.get(req.params[0]));
+    json j;
+    {
+      std::lock_guard<std::mutex> l(ct->mu);
+      j = d.inspect(*ct);
+    }
+    c.json(200, j);
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/start", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(bool started, d.start(req.params[0]));
+    c.reply(started ? 204 : 304, "", "");
+    return ok();
+  });
+  auto timeout_of = [](Request& req) -> Result<std::optional<int>> {
+    auto t = req.q("t");
+    if (!t) t = req.q("timeout");
+    if (!t || t->empty()) return std::optional<int>();
+    auto n = parse_int(*t);
+    if (!n) return fail(ErrorKind::InvalidArgument, "invalid value for t: {:?}", *t);
+    return std::optional<int>(static_cast<int>(*n));
+  };
+  r.add("POST", "/containers/{id}/stop", [&d, timeout_of](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto t, timeout_of(req));
+    BERTH_ASSIGN(bool stopped, d.stop(req.params[0], t));
+    c.reply(stopped ? 204 : 304, "", "");
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/restart", [&d, timeout_of](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto t, timeout_of(req));
+    BERTH_TRY(d.restart(req.params[0], t));
+    c.no_content();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/kill", [&d](Request& req, Conn& c) -> Status {
+    BERTH_TRY(d.kill(req.params[0], req.q("signal").value_or("")));
+    c.no_content();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/pause", [&d](Request& req, Conn& c) -> Status {
+    BERTH_TRY(d.pause(req.params[0], true));
+    c.no_content();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/unpause", [&d](Request& req, Conn& c) -> Status {
+    BERTH_TRY(d.pause(req.params[0], false));
+    c.no_content();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/rename", [&d](Request& req, Conn& c) -> Status {
+    BERTH_TRY(d.rename(req.params[0], req.q("name").value_or("")));
+    c.no_content();
+    return ok();
+  });
+  r.add("DELETE", "/containers/{id}", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(bool force, req.q_bool("force"));
+    BERTH_TRY(req.q_bool("v"));
+    BERTH_TRY(d.remove(req.params[0], force));
+    c.no_content();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/wait", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto ct, d.get(req.params[0]));
+    std::string cond = req.q("condition").value_or("");
+    if (!cond.empty() && cond != "not-running" && cond != "next-exit" && cond != "removed")
+      return fail(ErrorKind::InvalidArgument, "invalid condition: {:?}", cond);
+    // headers go out now: the CLI waits for them before it starts the container
+    c.begin(200, "application/json");
+    auto st = d.wait(ct->id, cond, [&c] { return c.client_gone(); });
+    if (!st) {
+      c.chunk(json{{"Error", {{"Message", st.error().message()}}}, {"StatusCode", -1}}.dump() +
+              "\n");
+    } else {
+      json e = st->error.empty() ? json(nullptr) : json{{"Message", st->error}};
+      c.chunk(json{{"Error", e}, {"StatusCode", st->exit_code}}.dump() + "\n");
+    }
+    c.finish();
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/attach", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto ct, d.get(req.params[0]));
+    BERTH_ASSIGN(bool in, req.q_bool("stdin"));
+    BERTH_ASSIGN(bool out, req.q_bool("stdout"));
+    BERTH_ASSIGN(bool err, req.q_bool("stderr"));
+    BERTH_ASSIGN(bool stream, req.q_bool("stream"));
+    (void)stream;
+    bool tty = ct->tty();
+    auto client = c.hijack(tty ? "application/vnd.docker.raw-stream"
+                               : "application/vnd.docker.multiplexed-stream");
+    int cfd = client->fd();
+    auto shim_fd = d.attach(ct, in, out, err, [cfd] {
+      struct pollfd p {
+        cfd, POLLRDHUP, 0
+      };
+      return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+    });
+    if (!shim_fd) return ok();  // the stream is ours now; closing it tells the client
+    proxy_stream(*client, shim_fd->get(), tty, in, req.q("detachKeys").value_or(""));
+    return ok();
+  });
+  r.add("POST", "/containers/{id}/resize", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(auto ct, d.get(req.params[0]));
+    BERTH_ASSIGN(long long h, req.q_int("h", 0));
+    BERTH_ASSIGN(long long w, req.q_int("w", 0));
+    {
+      std::lock_guard<std::mutex> l(ct->mu);
+      if (!ct->state.running)
+        return fail(ErrorKind::Conflict, "Container {} is not running", ct->id);
+    }
+    auto fd = shim::connect(d.shim_dir(ct->id), {{"op", "resize"}, {"h", h}, {"w", w}});
+    if (fd) {
+      char b[8];
+      [[maybe_unused]] auto n = ::read(fd->get(), b, sizeof b);
+    }
+    c.reply(200, "text/plain", "");
+    return ok();
+  });
+  r.add("GET", "/containers/{id}/logs",
+        [&d](Request& req, Conn& c) { return stream_logs(d, req, c); });
+}
+
+}  // namespace berth::api

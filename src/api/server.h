@@ -1,0 +1,43 @@
+// Listens on unix and TCP sockets and serves each connection on its own thread: requests
+// are parsed (Beast), handed to the handler, and kept alive until the client closes or a
+// handler takes the connection over (hijack).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http.h"
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace berth::api {
+
+using Handler = std::function<void(Request&, Conn&)>;
+
+class Server {
+ public:
+  explicit Server(Handler handler) : handler_(std::move(handler)) {}
+  ~Server();
+
+  // "unix:///run/berth/berth.sock", "tcp://127.0.0.1:2375", "fd://" is not supported.
+  Status listen(const std::string& address);
+  // Accept loops run on their own threads until stop().
+  void start();
+  void stop();
+
+ private:
+  void accept_loop(int lfd);
+  Handler handler_;
+  std::vector<UniqueFd> listeners_;
+  std::vector<std::string> unix_paths_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+};
+
+// Serves one connected socket until it closes (exposed for tests).
+void serve_connection(int fd, const Handler& handler);
+
+}  // namespace berth::api

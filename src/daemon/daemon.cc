@@ -1,0 +1,457 @@
+// Container records: create, look-up, list, rename, remove, persistence.
+#include "daemon/daemon.h"
+
+#include <dirent.h>
+#include <openssl/rand.h>
+
+#include <regex>
+
+#include "base/file.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "daemon/spec.h"
+#include "logs/log_file.h"
+
+namespace berth::daemon {
+
+using nlohmann::json;
+
+namespace {
+
+std::string random_id() {
+  unsigned char b[32];
+  RAND_bytes(b, sizeof b);
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (unsigned char c : b) {
+    s += hex[c >> 4];
+    s += hex[c & 15];
+  }
+  return s;
+}
+
+std::string random_name() {
+  static const char* left[] = {"brave", "calm", "eager", "fervent", "gallant", "happy",
+                               "jolly", "keen", "lucid", "nifty",   "quirky",  "serene"};
+  static const char* right[] = {"albattani", "babbage", "curie",    "darwin",  "euclid",
+                                "fermi",     "hopper",  "lovelace", "noether", "turing"};
+  unsigned char b[2];
+  RAND_bytes(b, 2);
+  return std::string(left[b[0] % 12]) + "_" + right[b[1] % 10];
+}
+
+// Image defaults under the request's Config, as Docker merges them.
+void merge_image_config(json& cfg, const json& img) {
+  auto empty = [](const json& v) { return v.is_null() || (v.is_array() && v.empty()); };
+  if (empty(cfg.value("Entrypoint", json())) && empty(cfg.value("Cmd", json())))
+    cfg["Cmd"] = img.value("Cmd", json());
+  if (cfg.value("Entrypoint", json()).is_null())
+    cfg["Entrypoint"] = img.value("Entrypoint", json());
+  std::vector<std::string> env = img.value("Env", std::vector<std::string>{});
+  json req_env = cfg.value("Env", json());
+  if (req_env.is_array())
+    for (auto& e : req_env) {
+      std::string s = e.get<std::string>();
+      std::string key = s.substr(0, s.find('='));
+      std::erase_if(env, [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+      env.push_back(s);
+    }
+  cfg["Env"] = env;
+  if (cfg.value("WorkingDir", "").empty()) cfg["WorkingDir"] = img.value("WorkingDir", "");
+  if (cfg.value("User", "").empty()) cfg["User"] = img.value("User", "");
+  json labels = img.value("Labels", json::object());
+  if (labels.is_null()) labels = json::object();
+  if (cfg.contains("Labels") && cfg["Labels"].is_object()) labels.update(cfg["Labels"]);
+  cfg["Labels"] = labels;
+  if (!cfg.contains("StopSignal") || cfg["StopSignal"].is_null() || cfg["StopSignal"] == "")
+    if (img.contains("StopSignal")) cfg["StopSignal"] = img["StopSignal"];
+  if (!cfg.contains("Healthcheck") && img.contains("Healthcheck"))
+    cfg["Healthcheck"] = img["Healthcheck"];
+  if (!cfg.contains("ExposedPorts") && img.contains("ExposedPorts"))
+    cfg["ExposedPorts"] = img["ExposedPorts"];
+}
+
+// The CLI sends null for every unset list and map: drop them, so defaults apply.
+void strip_nulls(json& j) {
+  if (!j.is_object()) return;
+  for (auto it = j.begin(); it != j.end();) {
+    if (it->is_null()) {
+      it = j.erase(it);
+    } else {
+      if (it->is_object() && it.key() != "Labels") strip_nulls(*it);
+      ++it;
+    }
+  }
+}
+
+// Type checks for the fields we read, so a wrong type is a 400 rather than an exception.
+Status check_types(const json& body) {
+  auto want = [&](const json& obj, const char* key, json::value_t t, const char* tname) -> Status {
+    if (!obj.contains(key) || obj[key].is_null()) return ok();
+    auto actual = obj[key].type();
+    bool good = actual == t ||
+                (t == json::value_t::number_integer && (actual == json::value_t::number_unsigned));
+    if (!good)
+      return fail(ErrorKind::InvalidArgument,
+                  "json: cannot unmarshal {} into Go struct field .{} of type {}",
+                  obj[key].type_name(), key, tname);
+    return ok();
+  };
+  using V = json::value_t;
+  for (const char* k : {"Hostname", "Domainname", "User", "WorkingDir", "Image", "StopSignal"})
+    BERTH_TRY(want(body, k, V::string, "string"));
+  for (const char* k :
+       {"Tty", "OpenStdin", "StdinOnce", "AttachStdin", "AttachStdout", "AttachStderr"})
+    BERTH_TRY(want(body, k, V::boolean, "bool"));
+  BERTH_TRY(want(body, "Env", V::array, "[]string"));
+  BERTH_TRY(want(body, "Labels", V::object, "map[string]string"));
+  BERTH_TRY(want(body, "HostConfig", V::object, "container.HostConfig"));
+  if (body.contains("Cmd") && body["Cmd"].is_string()) return ok();  // strslice accepts both
+  BERTH_TRY(want(body, "Cmd", V::array, "strslice.StrSlice"));
+  if (body.contains("HostConfig") && body["HostConfig"].is_object()) {
+    const json& hc = body["HostConfig"];
+    for (const char* k : {"Memory", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod", "ShmSize",
+                          "MemorySwap", "MemoryReservation", "BlkioWeight", "OomScoreAdj"})
+      BERTH_TRY(want(hc, k, V::number_integer, "int64"));
+    for (const char* k :
+         {"Binds", "CapAdd", "CapDrop", "Ulimits", "Devices", "Mounts", "SecurityOpt"})
+      BERTH_TRY(want(hc, k, V::array, "[]"));
+    for (const char* k : {"Privileged", "ReadonlyRootfs", "AutoRemove", "Init"})
+      BERTH_TRY(want(hc, k, V::boolean, "bool"));
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
+  auto d = std::unique_ptr<Daemon>(new Daemon());
+  d->cfg_ = cfg;
+  BERTH_TRY(mkdir_all(cfg.data_root + "/containers", 0710));
+  BERTH_TRY(mkdir_all(cfg.exec_root + "/containers", 0700));
+  BERTH_TRY(mkdir_all(cfg.exec_root + "/runtime", 0700));
+  BERTH_ASSIGN(d->images_, image::Store::open(cfg.data_root, cfg.storage_driver));
+  // container records
+  std::string dir = cfg.data_root + "/containers";
+  if (DIR* dp = opendir(dir.c_str())) {
+    while (dirent* e = readdir(dp)) {
+      std::string id = e->d_name;
+      if (id.size() != 64) continue;
+      auto text = read_file(dir + "/" + id + "/config.v2.json");
+      if (!text) continue;
+      auto j = json::parse(*text, nullptr, false);
+      if (j.is_discarded()) {
+        log::warn("container {}: unreadable record, skipped", id);
+        continue;
+      }
+      auto c = Container::from_disk(j);
+      if (!c) continue;
+      std::shared_ptr<Container> sp(std::move(*c));
+      d->names_[sp->name] = sp->id;
+      d->containers_[sp->id] = sp;
+    }
+    closedir(dp);
+  }
+  return d;
+}
+
+Daemon::~Daemon() = default;
+
+std::string Daemon::container_dir(const std::string& id) const {
+  return cfg_.data_root + "/containers/" + id;
+}
+std::string Daemon::shim_dir(const std::string& id) const {
+  return cfg_.exec_root + "/containers/" + id;
+}
+
+Status Daemon::save(const Container& c) {
+  return write_file_atomic(container_dir(c.id) + "/config.v2.json", c.to_disk().dump(), 0600, true);
+}
+
+void Daemon::emit(const Container& c, const std::string& action,
+                  std::map<std::string, std::string> extra) {
+  json attrs = json::object();
+  if (auto it = c.config.find("Labels"); it != c.config.end() && it->is_object())
+    for (auto& [k, v] : it->items())
+      if (v.is_string()) attrs[k] = v;
+  attrs["image"] = c.image_ref;
+  attrs["name"] = c.name.substr(1);
+  for (auto& [k, v] : extra) attrs[k] = v;
+  int64_t ns = now_ns();
+  events_.publish({{"status", action},
+                   {"id", c.id},
+                   {"from", c.image_ref},
+                   {"Type", "container"},
+                   {"Action", action},
+                   {"Actor", {{"ID", c.id}, {"Attributes", attrs}}},
+                   {"scope", "local"},
+                   {"time", ns / 1000000000},
+                   {"timeNano", ns}});
+}
+
+Result<std::string> Daemon::reserve_name(const std::string& name, const std::string& id) {
+  std::string n = name;
+  if (n.empty()) {
+    for (int i = 0; i < 100; ++i) {
+      n = "/" + random_name();
+      if (!names_.count(n)) break;
+    }
+  } else {
+    static const std::regex valid("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$");
+    if (!std::regex_match(n, valid))
+      return fail(ErrorKind::InvalidArgument,
+                  "Invalid container name ({}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", n);
+    if (n.front() != '/') n = "/" + n;
+  }
+  if (auto it = names_.find(n); it != names_.end())
+    return fail(ErrorKind::Conflict,
+                "Conflict. The container name \"{}\" is already in use by container \"{}\". You "
+                "have to remove (or rename) that container to be able to reuse that name.",
+                n, it->second);
+  names_[n] = id;
+  return n;
+}
+
+Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
+  if (!body.is_object())
+    return fail(ErrorKind::InvalidArgument,
+                "config cannot be empty in order to create a container");
+  BERTH_TRY(check_types(body));
+  json stripped = body;
+  strip_nulls(stripped);
+  std::string image_ref = stripped.value("Image", "");
+  if (image_ref.empty())
+    return fail(ErrorKind::InvalidArgument,
+                "config cannot be empty in order to create a container");
+  json hc = stripped.value("HostConfig", json::object());
+  BERTH_TRY(validate_host_config(hc));
+  image::Image img;
+  {
+    std::lock_guard<std::mutex> l(images_mu_);
+    auto got = images_->get(image_ref);
+    if (!got) {
+      if (got.error().kind() == ErrorKind::NotFound)
+        return fail(ErrorKind::NotFound, "No such image: {}", image_ref);
+      return std::unexpected(got.error());
+    }
+    img = std::move(*got);
+  }
+  json cfg = stripped;
+  cfg.erase("HostConfig");
+  cfg.erase("NetworkingConfig");
+  merge_image_config(cfg, img.config.container_config());
+  json cmd = cfg.value("Cmd", json());
+  if (cmd.is_string()) cmd = json::array({cmd});
+  json ep = cfg.value("Entrypoint", json());
+  if (ep.is_string()) ep = json::array({ep});
+  std::vector<std::string> argv;
+  for (auto* part : {&ep, &cmd})
+    if (part->is_array())
+      for (auto& a : *part) argv.push_back(a.get<std::string>());
+  if (argv.empty()) return fail(ErrorKind::InvalidArgument, "No command specified");
+
+  auto c = std::make_shared<Container>();
+  c->id = random_id();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    BERTH_ASSIGN(c->name, reserve_name(name, c->id));
+  }
+  auto unreserve = Defer([&] {
+    std::lock_guard<std::mutex> l(mu_);
+    names_.erase(c->name);
+  });
+  c->created = now_rfc3339();
+  c->image_id = img.record.id;
+  c->image_ref = image_ref;
+  c->path = argv[0];
+  c->args.assign(argv.begin() + 1, argv.end());
+  if (cfg.value("Hostname", "").empty()) cfg["Hostname"] = c->id.substr(0, 12);
+  cfg["Image"] = image_ref;
+  c->config = cfg;
+  if (!hc.contains("NetworkMode") || hc["NetworkMode"] == "") hc["NetworkMode"] = "default";
+  if (!hc.contains("LogConfig") || hc["LogConfig"].is_null() ||
+      hc["LogConfig"].value("Type", "") == "")
+    hc["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};
+  std::map<std::string, std::string> lopts;
+  json log_cfg = hc["LogConfig"].value("Config", json::object());
+  for (auto& [k, v] : log_cfg.items())
+    if (v.is_string()) lopts[k] = v;
+  BERTH_TRY(logs::parse_log_config(hc["LogConfig"].value("Type", ""), lopts));
+  c->host_config = hc;
+  std::string dir = container_dir(c->id);
+  BERTH_TRY(mkdir_all(dir, 0710));
+  auto cleanup = Defer([&] { remove_all(dir); });
+  c->log_path = dir + "/" + c->id + "-json.log";
+  BERTH_TRY(write_etc_files(*c));
+  {
+    std::lock_guard<std::mutex> l(images_mu_);
+    BERTH_TRY(images_->create_container_layer(c->id, img.record.id));
+  }
+  if (auto st = save(*c); !st) {
+    std::lock_guard<std::mutex> l(images_mu_);
+    images_->remove_container_layer(c->id);
+    return std::unexpected(st.error());
+  }
+  cleanup.dismiss();
+  unreserve.dismiss();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    containers_[c->id] = c;
+  }
+  emit(*c, "create");
+  return CreateResult{c->id, {}};
+}
+
+Status Daemon::write_etc_files(Container& c) {
+  std::string dir = container_dir(c.id);
+  std::string mode = c.host_config.value("NetworkMode", "default");
+  std::string hostname = c.config.value("Hostname", c.id.substr(0, 12));
+  c.hostname_path = dir + "/hostname";
+  c.hosts_path = dir + "/hosts";
+  c.resolv_conf_path = dir + "/resolv.conf";
+  if (mode == "host") {
+    hostname = read_file("/proc/sys/kernel/hostname").value_or("localhost");
+    while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
+  }
+  BERTH_TRY(write_file_atomic(c.hostname_path, hostname + "\n", 0644, false));
+  std::string hosts;
+  if (mode == "host") {
+    hosts = read_file("/etc/hosts").value_or("127.0.0.1\tlocalhost\n");
+  } else {
+    hosts =
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+        "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+  }
+  for (auto& h : c.host_config.value("ExtraHosts", json::array())) {
+    std::string e = h.get<std::string>();
+    auto colon = e.find(':');
+    if (colon == std::string::npos)
+      return fail(ErrorKind::InvalidArgument, "invalid argument {:?} for \"--add-host\" flag", e);
+    hosts += e.substr(colon + 1) + "\t" + e.substr(0, colon) + "\n";
+  }
+  BERTH_TRY(write_file_atomic(c.hosts_path, hosts, 0644, false));
+  std::string resolv;
+  auto dns = c.host_config.value("Dns", json::array());
+  auto search = c.host_config.value("DnsSearch", json::array());
+  auto opts = c.host_config.value("DnsOptions", json::array());
+  std::string host_resolv = read_file("/etc/resolv.conf").value_or("");
+  if (dns.empty() && search.empty() && opts.empty()) {
+    resolv = host_resolv;
+  } else {
+    for (auto& s : dns) resolv += "nameserver " + s.get<std::string>() + "\n";
+    if (dns.empty())
+      for (auto& line : split(host_resolv, '\n'))
+        if (line.starts_with("nameserver")) resolv += line + "\n";
+    if (!search.empty()) {
+      resolv += "search";
+      for (auto& s : search) resolv += " " + s.get<std::string>();
+      resolv += "\n";
+    }
+    if (!opts.empty()) {
+      resolv += "options";
+      for (auto& s : opts) resolv += " " + s.get<std::string>();
+      resolv += "\n";
+    }
+  }
+  return write_file_atomic(c.resolv_conf_path, resolv, 0644, false);
+}
+
+Result<std::shared_ptr<Container>> Daemon::get(const std::string& ref) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (ref.empty()) return fail(ErrorKind::NotFound, "No such container: {}", ref);
+  if (auto it = containers_.find(ref); it != containers_.end()) return it->second;
+  std::string n = ref.front() == '/' ? ref : "/" + ref;
+  if (auto it = names_.find(n); it != names_.end()) {
+    if (auto c = containers_.find(it->second); c != containers_.end()) return c->second;
+  }
+  std::shared_ptr<Container> found;
+  for (auto& [id, c] : containers_) {
+    if (id.starts_with(ref)) {
+      if (found)
+        return fail(ErrorKind::InvalidArgument, "multiple IDs found with provided prefix: {}", ref);
+      found = c;
+    }
+  }
+  if (!found) return fail(ErrorKind::NotFound, "No such container: {}", ref);
+  return found;
+}
+
+std::vector<std::shared_ptr<Container>> Daemon::list() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<std::shared_ptr<Container>> out;
+  for (auto& [id, c] : containers_) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a->created > b->created; });
+  return out;
+}
+
+bool Daemon::image_in_use(const std::string& image_id) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& [id, c] : containers_)
+    if (c->image_id == image_id) return true;
+  return false;
+}
+
+Status Daemon::rename(const std::string& ref, const std::string& new_name) {
+  BERTH_ASSIGN(auto c, get(ref));
+  std::lock_guard<std::mutex> l(mu_);
+  std::string old = c->name;
+  BERTH_ASSIGN(std::string n, reserve_name(new_name, c->id));
+  names_.erase(old);
+  std::lock_guard<std::mutex> cl(c->mu);
+  c->name = n;
+  BERTH_TRY(save(*c));
+  emit(*c, "rename", {{"oldName", old}});
+  return ok();
+}
+
+Status Daemon::remove(const std::string& ref, bool force) {
+  BERTH_ASSIGN(auto c, get(ref));
+  {
+    std::unique_lock<std::mutex> l(c->mu);
+    if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", ref);
+    if (c->state.running) {
+      if (!force)
+        return fail(ErrorKind::Conflict,
+                    "cannot remove container \"{}\": container is running: stop the container "
+                    "before removing or force remove",
+                    c->name);
+    }
+  }
+  if (force) {
+    BERTH_TRY(kill(c->id, "KILL"));
+    std::unique_lock<std::mutex> l(c->mu);
+    c->cv.wait_for(l, std::chrono::seconds(30), [&] { return !c->state.running; });
+    if (c->state.running) return fail(ErrorKind::Internal, "container {} did not stop", c->id);
+  }
+  {
+    std::unique_lock<std::mutex> l(c->mu);
+    if (c->removed) return ok();
+    c->removed = true;
+    c->state.status = "removing";
+  }
+  {
+    std::lock_guard<std::mutex> l(images_mu_);
+    images_->unmount_container_layer(c->id);
+    if (auto st = images_->remove_container_layer(c->id);
+        !st && st.error().kind() != ErrorKind::NotFound)
+      log::warn("remove layer {}: {}", c->id, st.error().message());
+  }
+  remove_all(container_dir(c->id));
+  remove_all(shim_dir(c->id));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    containers_.erase(c->id);
+    names_.erase(c->name);
+  }
+  emit(*c, "destroy");
+  c->cv.notify_all();
+  return ok();
+}
+
+nlohmann::json Daemon::inspect(const Container& c) {
+  std::string merged;
+  return inspect_json(c, images_->driver().name(), merged);
+}
+
+}  // namespace berth::daemon

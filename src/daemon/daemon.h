@@ -1,0 +1,94 @@
+// berthd's core: the containers it knows, their lifecycle through per-container shims, and
+// the image store. The API routers call this; it knows nothing about HTTP.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "daemon/container.h"
+#include "daemon/events.h"
+#include "image/store.h"
+#include "shim/protocol.h"
+
+namespace berth::daemon {
+
+struct Config {
+  std::string data_root = "/var/lib/berth";
+  std::string exec_root = "/run/berth";
+  std::string storage_driver;
+  std::string cgroup_parent = "/berth";
+  std::string shim_path;  // berth-shim, found next to berthd by default
+  bool live_restore = true;
+};
+
+struct CreateResult {
+  std::string id;
+  std::vector<std::string> warnings;
+};
+
+class Daemon {
+ public:
+  static Result<std::unique_ptr<Daemon>> open(const Config& cfg);
+  ~Daemon();
+
+  // containers
+  Result<CreateResult> create(const std::string& name, const nlohmann::json& body);
+  Result<std::shared_ptr<Container>> get(const std::string& ref);
+  std::vector<std::shared_ptr<Container>> list();
+  Result<bool> start(const std::string& ref);  // false: already running (304)
+  Result<bool> stop(const std::string& ref, std::optional<int> timeout);
+  Status kill(const std::string& ref, const std::string& signal);
+  Status restart(const std::string& ref, std::optional<int> timeout);
+  Status remove(const std::string& ref, bool force);
+  Status pause(const std::string& ref, bool pause);
+  Status rename(const std::string& ref, const std::string& new_name);
+  // Blocks until the condition holds; `gone()` aborts (the client disconnected).
+  Result<shim::ExitStatus> wait(const std::string& ref, const std::string& condition,
+                                const std::function<bool()>& gone);
+  // A connection to the running container's shim, for attach (waits for a start when the
+  // container is not running, as Docker's attach does).
+  Result<UniqueFd> attach(const std::shared_ptr<Container>& c, bool in, bool out, bool err,
+                          const std::function<bool()>& gone);
+  nlohmann::json inspect(const Container& c);
+  std::string container_dir(const std::string& id) const;
+  std::string shim_dir(const std::string& id) const;
+
+  image::Store& images() { return *images_; }
+  Events& events() { return events_; }
+  const Config& config() const { return cfg_; }
+  bool image_in_use(const std::string& image_id);
+
+  // At start: reattach to the shims of running containers, record the exits that happened
+  // while we were down, apply restart policies.
+  void restore();
+
+ private:
+  Daemon() = default;
+  Status save(const Container& c);
+  Result<bool> start_locked(const std::shared_ptr<Container>& c);
+  void monitor(std::shared_ptr<Container> c);
+  void on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus& st);
+  bool should_restart(const Container& c, int exit_code);
+  Status write_etc_files(Container& c);
+  Result<std::string> reserve_name(const std::string& name, const std::string& id);
+  void emit(const Container& c, const std::string& action,
+            std::map<std::string, std::string> extra = {});
+
+  Config cfg_;
+  std::unique_ptr<image::Store> images_;
+  std::mutex images_mu_;
+  std::mutex mu_;  // containers_ and names_
+  std::map<std::string, std::shared_ptr<Container>> containers_;
+  std::map<std::string, std::string> names_;  // "/name" -> id
+  Events events_;
+};
+
+}  // namespace berth::daemon

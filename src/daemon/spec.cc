@@ -1,0 +1,401 @@
+#include "daemon/spec.h"
+
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/file.h"
+#include "base/strings.h"
+#include "oci/spec.h"
+#include "runtime/names.h"
+
+namespace berth::daemon {
+
+using nlohmann::json;
+
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> caps = {
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE"};
+  return caps;
+}
+
+namespace {
+
+std::string cap_name(std::string c) {
+  for (auto& ch : c) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+  if (!c.starts_with("CAP_")) c = "CAP_" + c;
+  return c;
+}
+
+Result<std::vector<std::string>> capabilities(const json& hc) {
+  std::vector<std::string> all;
+  for (int i = 0; i <= runtime::last_capability(); ++i) all.push_back(runtime::capability_name(i));
+  if (hc.value("Privileged", false)) return all;
+  std::set<std::string> caps(default_capabilities().begin(), default_capabilities().end());
+  auto known = [&](const std::string& c) {
+    return std::find(all.begin(), all.end(), c) != all.end();
+  };
+  for (auto& d : hc.value("CapDrop", json::array())) {
+    std::string c = cap_name(d.get<std::string>());
+    if (c == "CAP_ALL")
+      caps.clear();
+    else if (!known(c))
+      return fail(ErrorKind::InvalidArgument, "unknown capability drop: {:?}", c);
+    else
+      caps.erase(c);
+  }
+  for (auto& a : hc.value("CapAdd", json::array())) {
+    std::string c = cap_name(a.get<std::string>());
+    if (c == "CAP_ALL")
+      caps.insert(all.begin(), all.end());
+    else if (!known(c))
+      return fail(ErrorKind::InvalidArgument, "unknown capability: {:?}", c);
+    else
+      caps.insert(c);
+  }
+  return std::vector<std::string>(caps.begin(), caps.end());
+}
+
+Result<json> rlimits(const json& hc) {
+  json out = json::array();
+  for (auto& u : hc.value("Ulimits", json::array())) {
+    std::string name = u.value("Name", "");
+    static const std::set<std::string> known = {
+        "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+        "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",    "as"};
+    if (!known.count(name))
+      return fail(ErrorKind::InvalidArgument, "invalid ulimit type: {}", name);
+    std::string t = "RLIMIT_" + name;
+    for (auto& ch : t) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
+    out.push_back({{"type", t}, {"soft", u.value("Soft", 0LL)}, {"hard", u.value("Hard", 0LL)}});
+  }
+  return out;
+}
+
+// "src:dst[:opts]" binds.
+Result<json> bind_mount(const std::string& spec) {
+  auto parts = split(spec, ':');
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
+    return fail(ErrorKind::InvalidArgument, "invalid volume specification: '{}'", spec);
+  if (parts[1].front() != '/')
+    return fail(ErrorKind::InvalidArgument,
+                "invalid volume specification: '{}': invalid mount config for type \"bind\": "
+                "invalid mount path: '{}' mount path must be absolute",
+                spec, parts[1]);
+  if (parts[0].front() != '/')
+    return fail(ErrorKind::InvalidArgument,
+                "invalid volume specification: '{}': named volumes are not supported yet", spec);
+  json opts = json::array({"rbind"});
+  bool ro = false;
+  if (parts.size() == 3) {
+    for (auto& o : split(parts[2], ',')) {
+      if (o == "ro")
+        ro = true;
+      else if (o == "rw" || o == "z" || o == "Z")
+        continue;
+      else if (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" ||
+               o == "slave" || o == "rslave")
+        opts.push_back(o);
+      else
+        return fail(ErrorKind::InvalidArgument, "invalid mode: {}", o);
+    }
+  }
+  if (ro) opts.push_back("ro");
+  if (!path_exists(parts[0])) BERTH_TRY(mkdir_all(parts[0], 0755));  // docker creates it
+  return json{{"destination", parts[1]}, {"type", "bind"}, {"source", parts[0]}, {"options", opts}};
+}
+
+json tmpfs_mount(const std::string& dst, const std::string& options) {
+  json opts = json::array({"nosuid", "nodev", "noexec"});
+  for (auto& o : split(options, ','))
+    if (!o.empty()) opts.push_back(o);
+  return {{"destination", dst}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", opts}};
+}
+
+Result<json> device(const json& d) {
+  std::string host = d.value("PathOnHost", "");
+  std::string ctr = d.value("PathInContainer", "");
+  std::string perms = d.value("CgroupPermissions", "rwm");
+  if (ctr.empty()) ctr = host;
+  struct stat st;
+  if (stat(host.c_str(), &st) < 0)
+    return fail(ErrorKind::InvalidArgument,
+                "error gathering device information while adding "
+                "custom device {:?}: no such file or directory",
+                host);
+  if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+    return fail(ErrorKind::InvalidArgument, "{} is not a device node", host);
+  std::string type = S_ISCHR(st.st_mode) ? "c" : "b";
+  return json{{"path", ctr},
+              {"type", type},
+              {"major", major(st.st_rdev)},
+              {"minor", minor(st.st_rdev)},
+              {"fileMode", st.st_mode & 07777},
+              {"uid", 0},
+              {"gid", 0},
+              {"_access", perms}};
+}
+
+// Looks a name up in an /etc/passwd or /etc/group style file: returns fields.
+std::optional<std::vector<std::string>> lookup(const std::string& file, const std::string& key,
+                                               size_t key_field) {
+  auto text = read_file(file);
+  if (!text) return std::nullopt;
+  for (auto& line : split(*text, '\n')) {
+    auto f = split(line, ':');
+    if (f.size() > key_field && f[key_field] == key) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user,
+                                  const std::vector<std::string>& group_add) {
+  ResolvedUser r;
+  std::string u = user, g;
+  if (auto c = user.find(':'); c != std::string::npos) {
+    u = user.substr(0, c);
+    g = user.substr(c + 1);
+  }
+  if (!u.empty()) {
+    if (auto n = parse_uint(u)) {
+      r.uid = static_cast<unsigned>(*n);
+      auto pw = lookup(rootfs + "/etc/passwd", u, 2);
+      if (pw && pw->size() > 3) r.gid = static_cast<unsigned>(parse_uint((*pw)[3]).value_or(0));
+    } else {
+      auto pw = lookup(rootfs + "/etc/passwd", u, 0);
+      if (!pw || pw->size() < 4)
+        return fail(ErrorKind::InvalidArgument,
+                    "unable to find user {}: no matching entries in passwd file", u);
+      r.uid = static_cast<unsigned>(parse_uint((*pw)[2]).value_or(0));
+      r.gid = static_cast<unsigned>(parse_uint((*pw)[3]).value_or(0));
+    }
+  }
+  auto group_id = [&](const std::string& name) -> Result<unsigned> {
+    if (auto n = parse_uint(name)) return static_cast<unsigned>(*n);
+    auto gr = lookup(rootfs + "/etc/group", name, 0);
+    if (!gr || gr->size() < 3)
+      return fail(ErrorKind::InvalidArgument,
+                  "unable to find group {}: no matching entries in group file", name);
+    return static_cast<unsigned>(parse_uint((*gr)[2]).value_or(0));
+  };
+  if (!g.empty()) {
+    BERTH_ASSIGN(r.gid, group_id(g));
+  }
+  for (auto& ga : group_add) {
+    BERTH_ASSIGN(unsigned id, group_id(ga));
+    r.additional.push_back(id);
+  }
+  return r;
+}
+
+Status validate_host_config(const json& hc) {
+  BERTH_TRY(capabilities(hc));
+  BERTH_TRY(rlimits(hc));
+  for (auto& b : hc.value("Binds", json::array())) {
+    if (!b.is_string()) return fail(ErrorKind::InvalidArgument, "invalid bind: not a string");
+    auto parts = split(b.get<std::string>(), ':');
+    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
+        parts[1].front() != '/')
+      return fail(ErrorKind::InvalidArgument, "invalid volume specification: '{}'",
+                  b.get<std::string>());
+  }
+  for (auto& m : hc.value("Mounts", json::array())) {
+    std::string type = m.value("Type", "");
+    std::string target = m.value("Target", "");
+    if (type != "bind" && type != "tmpfs" && type != "volume")
+      return fail(ErrorKind::InvalidArgument, "invalid mount config: mount type unknown: {:?}",
+                  type);
+    if (target.empty() || target.front() != '/')
+      return fail(ErrorKind::InvalidArgument,
+                  "invalid mount config for type {:?}: invalid mount path: {:?} mount path must "
+                  "be absolute",
+                  type, target);
+    if (type == "bind" && !path_exists(m.value("Source", "")))
+      return fail(ErrorKind::InvalidArgument,
+                  "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                  m.value("Source", ""));
+  }
+  std::string rp = hc.value("RestartPolicy", json::object()).value("Name", "");
+  if (!rp.empty() && rp != "no" && rp != "always" && rp != "on-failure" && rp != "unless-stopped")
+    return fail(ErrorKind::InvalidArgument, "invalid restart policy '{}'", rp);
+  if (hc.value("AutoRemove", false) && !rp.empty() && rp != "no")
+    return fail(ErrorKind::InvalidArgument,
+                "can't create 'AutoRemove' container with restart policy");
+  std::string nm = hc.value("NetworkMode", "default");
+  if (nm != "default" && nm != "bridge" && nm != "none" && nm != "host")
+    return fail(ErrorKind::NotFound, "network {} not found", nm);
+  return ok();
+}
+
+Result<json> build_spec(const Container& c, const SpecInputs& in) {
+  json spec = json::parse(oci::default_spec_json());
+  const json& cfg = c.config;
+  const json& hc = c.host_config;
+
+  // process
+  json& p = spec["process"];
+  json args = json::array();
+  args.push_back(c.path);
+  for (auto& a : c.args) args.push_back(a);
+  p["args"] = args;
+  p["terminal"] = cfg.value("Tty", false);
+  json env = cfg.value("Env", json::array());
+  if (env.is_null()) env = json::array();
+  bool has_path = false;
+  for (auto& e : env) has_path |= e.get<std::string>().starts_with("PATH=");
+  if (!has_path)
+    env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  env.push_back("HOSTNAME=" + cfg.value("Hostname", c.id.substr(0, 12)));
+  if (cfg.value("Tty", false)) env.push_back("TERM=xterm");
+  p["env"] = env;
+  std::string wd = cfg.value("WorkingDir", "");
+  p["cwd"] = wd.empty() ? "/" : wd;
+  std::vector<std::string> group_add = hc.value("GroupAdd", std::vector<std::string>{});
+  BERTH_ASSIGN(auto user, resolve_user(in.rootfs, cfg.value("User", ""), group_add));
+  p["user"] = {{"uid", user.uid}, {"gid", user.gid}};
+  if (!user.additional.empty()) p["user"]["additionalGids"] = user.additional;
+  BERTH_ASSIGN(auto caps, capabilities(hc));
+  p["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+  if (user.uid != 0) p["capabilities"]["effective"] = json::array();
+  BERTH_ASSIGN(json rl, rlimits(hc));
+  // none given: the container inherits the daemon's limits, as under containerd
+  p["rlimits"] = rl;
+  bool nnp = false;
+  for (auto& so : hc.value("SecurityOpt", json::array())) {
+    std::string s = so.get<std::string>();
+    if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
+      nnp = true;
+  }
+  p["noNewPrivileges"] = nnp;
+  if (hc.contains("OomScoreAdj") && hc["OomScoreAdj"].is_number())
+    p["oomScoreAdj"] = hc["OomScoreAdj"];
+
+  // root, hostname
+  spec["root"] = {{"path", in.rootfs}, {"readonly", hc.value("ReadonlyRootfs", false)}};
+  std::string netmode = hc.value("NetworkMode", "default");
+  spec["hostname"] = cfg.value("Hostname", c.id.substr(0, 12));
+  if (!cfg.value("Domainname", "").empty()) spec["domainname"] = cfg["Domainname"];
+
+  // mounts: the defaults, docker's files, then the user's
+  json& mounts = spec["mounts"];
+  int64_t shm = hc.value("ShmSize", int64_t{0});
+  for (auto& m : mounts) {
+    if (m["destination"] == "/dev/shm" && shm > 0) {
+      json o = json::array({"nosuid", "noexec", "nodev", "mode=1777"});
+      o.push_back("size=" + std::to_string(shm / 1024) + "k");
+      m["options"] = o;
+    }
+    if (m["destination"] == "/sys/fs/cgroup")
+      m["options"] = {"nosuid", "noexec", "nodev", "relatime", "ro"};
+  }
+  for (auto& [file, dst] :
+       {std::pair{c.hosts_path, "/etc/hosts"}, std::pair{c.hostname_path, "/etc/hostname"},
+        std::pair{c.resolv_conf_path, "/etc/resolv.conf"}}) {
+    if (file.empty()) continue;
+    mounts.push_back({{"destination", dst},
+                      {"type", "bind"},
+                      {"source", file},
+                      {"options", {"rbind", "rprivate"}}});
+  }
+  for (auto& b : hc.value("Binds", json::array())) {
+    BERTH_ASSIGN(json m, bind_mount(b.get<std::string>()));
+    mounts.push_back(m);
+  }
+  json tmpfs = hc.value("Tmpfs", json::object());
+  for (auto& [dst, opts] : tmpfs.items())
+    mounts.push_back(tmpfs_mount(dst, opts.get<std::string>()));
+  for (auto& m : hc.value("Mounts", json::array())) {
+    std::string type = m.value("Type", "");
+    std::string target = m.value("Target", "");
+    if (type == "bind") {
+      json o = json::array({"rbind"});
+      if (m.value("ReadOnly", false)) o.push_back("ro");
+      mounts.push_back({{"destination", target},
+                        {"type", "bind"},
+                        {"source", m.value("Source", "")},
+                        {"options", o}});
+    } else if (type == "tmpfs") {
+      std::string o;
+      auto to = m.value("TmpfsOptions", json::object());
+      if (to.contains("SizeBytes")) o += "size=" + std::to_string(to["SizeBytes"].get<int64_t>());
+      if (to.contains("Mode"))
+        o += (o.empty() ? "" : ",") + fmt::format("mode={:o}", to["Mode"].get<int>());
+      mounts.push_back(tmpfs_mount(target, o));
+    } else {
+      return fail(ErrorKind::InvalidArgument, "volume mounts are not supported yet: {}", target);
+    }
+  }
+
+  // linux
+  json& lx = spec["linux"];
+  json ns =
+      json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
+  if (netmode != "host") ns.push_back({{"type", "network"}});
+  lx["namespaces"] = ns;
+  if (netmode == "host")
+    spec["hostname"] = read_file("/proc/sys/kernel/hostname").value_or("localhost\n").substr(0, 64);
+  if (netmode == "host") {
+    std::string h = spec["hostname"];
+    while (!h.empty() && h.back() == '\n') h.pop_back();
+    spec["hostname"] = h;
+  }
+  lx["cgroupsPath"] = in.cgroup_parent + "/" + c.id;
+  if (!hc.value("Sysctls", json::object()).empty()) lx["sysctl"] = hc["Sysctls"];
+
+  json res = {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}};
+  json devs = json::array();
+  for (auto& d : hc.value("Devices", json::array())) {
+    BERTH_ASSIGN(json dev, device(d));
+    std::string access = dev["_access"];
+    dev.erase("_access");
+    res["devices"].push_back({{"allow", true},
+                              {"type", dev["type"]},
+                              {"major", dev["major"]},
+                              {"minor", dev["minor"]},
+                              {"access", access}});
+    devs.push_back(dev);
+  }
+  if (!devs.empty()) lx["devices"] = devs;
+  if (hc.value("Privileged", false)) {
+    res["devices"] = json::array({{{"allow", true}, {"access", "rwm"}}});
+    lx.erase("maskedPaths");
+    lx.erase("readonlyPaths");
+    for (auto& m : mounts)
+      if (m["destination"] == "/sys") m["options"] = {"nosuid", "noexec", "nodev"};
+  }
+  json mem = json::object();
+  if (auto v = hc.value("Memory", int64_t{0}); v > 0) mem["limit"] = v;
+  if (auto v = hc.value("MemoryReservation", int64_t{0}); v > 0) mem["reservation"] = v;
+  if (auto v = hc.value("MemorySwap", int64_t{0}); v != 0) mem["swap"] = v;
+  if (hc.contains("MemorySwappiness") && hc["MemorySwappiness"].is_number() &&
+      hc["MemorySwappiness"].get<int64_t>() >= 0)
+    mem["swappiness"] = hc["MemorySwappiness"];
+  if (hc.value("OomKillDisable", false)) mem["disableOOMKiller"] = true;
+  if (!mem.empty()) res["memory"] = mem;
+  json cpu = json::object();
+  if (auto v = hc.value("CpuShares", int64_t{0}); v > 0) cpu["shares"] = v;
+  if (auto v = hc.value("NanoCpus", int64_t{0}); v > 0) {
+    cpu["period"] = 100000;
+    cpu["quota"] = v * 100000 / 1000000000;
+  }
+  if (auto v = hc.value("CpuQuota", int64_t{0}); v > 0) cpu["quota"] = v;
+  if (auto v = hc.value("CpuPeriod", int64_t{0}); v > 0) cpu["period"] = v;
+  if (auto v = hc.value("CpusetCpus", ""); !v.empty()) cpu["cpus"] = v;
+  if (auto v = hc.value("CpusetMems", ""); !v.empty()) cpu["mems"] = v;
+  if (!cpu.empty()) res["cpu"] = cpu;
+  if (hc.contains("PidsLimit") && hc["PidsLimit"].is_number() &&
+      hc["PidsLimit"].get<int64_t>() != 0)
+    res["pids"] = {{"limit", hc["PidsLimit"].get<int64_t>()}};
+  if (auto v = hc.value("BlkioWeight", 0); v > 0) res["blockIO"] = {{"weight", v}};
+  lx["resources"] = res;
+  return spec;
+}
+
+}  // namespace berth::daemon

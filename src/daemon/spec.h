@@ -1,0 +1,34 @@
+// Docker's Config + HostConfig -> an OCI runtime spec (config.json) for the container.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/error.h"
+#include "daemon/container.h"
+
+namespace berth::daemon {
+
+struct SpecInputs {
+  std::string rootfs;         // the mounted RW layer
+  std::string cgroup_parent;  // "/berth"
+  std::string container_dir;  // hosts, hostname, resolv.conf live here
+};
+
+Result<nlohmann::json> build_spec(const Container& c, const SpecInputs& in);
+
+// Validation done at create time, so bad input is a 400 before anything is made.
+Status validate_host_config(const nlohmann::json& host_config);
+
+// "uid[:gid]" or "name[:group]" resolved against the rootfs's /etc/passwd and /etc/group.
+struct ResolvedUser {
+  unsigned uid = 0, gid = 0;
+  std::vector<unsigned> additional;
+};
+Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user,
+                                  const std::vector<std::string>& group_add);
+
+// Docker's default capability set, as CAP_ names.
+const std::vector<std::string>& default_capabilities();
+
+}  // namespace berth::daemon

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# The real docker CLI (28) against a private berthd: output, exit codes, errors, and a
+# berthd killed with SIGKILL while containers run (live restore).
+
+bats_require_minimum_version 1.5.0
+
+load lib/berthd
+
+setup_file() {
+  command -v docker >/dev/null || skip "no docker CLI"
+  berthd_start
+}
+
+teardown_file() { berthd_cleanup; }
+
+teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
+  fi
+}
+
+dk() { timeout -k 2 30 docker "$@"; }
+
+@test "run: stdout, stderr and exit code pass through" {
+  run --separate-stderr dk run --rm --network none busybox sh -c 'echo out; echo err >&2; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$output" = out ]
+  [ "$stderr" = err ]
+}
+
+@test "run -it: a tty at /dev/pts/0 and the exit code" {
+  SHELL=/bin/bash run script -qec "timeout -k 2 30 docker run --rm -it --network none busybox sh -c 'tty; exit 4'" /dev/null </dev/null
+  [ "$status" -eq 4 ]
+  [[ "$output" == *"/dev/pts/0"* ]]
+}
+
+@test "run -i: stdin is piped through and closed" {
+  run sh -c "printf 'a\nb\n' | timeout -k 2 30 docker run --rm -i --network none busybox sh -c 'cat; echo done'"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'a\nb\ndone')" ]
+}
+
+@test "run -d, logs, ps, inspect, stop, rm" {
+  run dk run -d --name lg busybox sh -c 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done'
+  [ "$status" -eq 0 ]
+  [ "${#output}" -eq 64 ]
+  sleep 0.6
+  run dk logs --tail 1 lg
+  [[ "$output" == line* ]]
+  run dk ps --format '{{.Names}} {{.Status}}'
+  [[ "$output" == "lg Up "* ]]
+  run dk inspect -f '{{.State.Status}} {{.State.Running}} {{.Name}}' lg
+  [ "$output" = "running true /lg" ]
+  run dk stop -t 1 lg
+  [ "$output" = lg ]
+  run dk inspect -f '{{.State.Status}} {{.State.ExitCode}}' lg
+  [ "$output" = "exited 137" ]
+  run dk rm lg
+  [ "$status" -eq 0 ]
+  run dk ps -a --format '{{.Names}}'
+  [[ "$output" != *lg* ]]
+}
+
+@test "errors: docker's messages and exit codes" {
+  run dk run --rm --network none --name bad/name busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"Invalid container name"* ]]
+  dk create --name dup busybox true
+  run dk create --name dup busybox true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *'The container name "/dup" is already in use'* ]]
+  run dk rm nosuchcontainer
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"No such container: nosuchcontainer"* ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -XPOST \
+    -H 'Content-Type: application/json' -d '{"Image": ' http://x/v1.45/containers/create
+  [[ "$output" == '{"message":'*' 400' ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -XPOST \
+    -H 'Content-Type: application/json' -d '{"Image":"busybox","Tty":"yes"}' http://x/v1.45/containers/create
+  [[ "$output" == *' 400' ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" http://x/v1.12/containers/json
+  [[ "$output" == *"too old"*' 400' ]]
+  run dk kill -s NOSUCHSIG dup
+  [ "$status" -ne 0 ]
+  dk rm dup
+  # the daemon still serves
+  run dk version -f '{{.Server.APIVersion}}'
+  [ "$output" = 1.45 ]
+}
+
+@test "images: list, save and load" {
+  run dk images --format '{{.Repository}}:{{.Tag}}'
+  [ "$output" = busybox:latest ]
+  dk save -o "$BT/bb.tar" busybox
+  run dk load -i "$BT/bb.tar"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"Loaded image: busybox:latest"* ]]
+}
+
+@test "live restore: berthd killed with SIGKILL, containers keep running, logs have no gap" {
+  dk run -d --name lr busybox sh -c 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.05; done'
+  sleep 0.5
+  kill -9 "$(cat "$BT/berthd.pid")"
+  sleep 0.5
+  berthd_launch
+  run dk inspect -f '{{.State.Running}}' lr
+  [ "$output" = true ]
+  sleep 0.3
+  # consecutive numbers: nothing lost while the daemon was down
+  run sh -c "timeout -k 2 30 docker logs lr | awk 'NR > 1 && \$1 != prev + 1 { bad = 1 } { prev = \$1 } END { exit bad }'"
+  [ "$status" -eq 0 ]
+  run dk stop -t 1 lr
+  [ "$status" -eq 0 ]
+  run dk inspect -f '{{.State.Running}}' lr
+  [ "$output" = false ]
+  dk rm lr
+}
