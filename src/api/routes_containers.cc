@@ -195,6 +195,7 @@ Status stream_logs(daemon::Daemon& d, Request& req, Conn& c) {
     struct stat st0;
     ino_t ino = ::stat(ct->log_path.c_str(), &st0) == 0 ? st0.st_ino : 0;
     std::string partial;
+    bool last_pass = false;
     for (;;) {
       std::string line;
       bool got = false;
@@ -213,10 +214,11 @@ Status stream_logs(daemon::Daemon& d, Request& req, Conn& c) {
         bool running;
         {
           std::lock_guard<std::mutex> l(ct->mu);
-          running = ct->state.running || ct->state.restarting;
+          running = (ct->state.running || ct->state.restarting) && !ct->removed;
         }
-        if (!running || ct->removed || c.client_gone()) break;
-        if (until && now_ns() > until) break;
+        if (last_pass || c.client_gone() || (until && now_ns() > until)) break;
+        // the shim writes the last lines before it reports the exit: read once more
+        if (!running) last_pass = true;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         struct stat st;
         if (::stat(ct->log_path.c_str(), &st) == 0 && st.st_ino != ino) {

@@ -6,6 +6,7 @@
 #include "api/routes.h"
 #include "base/file.h"
 #include "base/time.h"
+#include "daemon/spec.h"
 
 namespace berth::api {
 
@@ -93,8 +94,7 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
     }
     size_t images = 0;
     if (auto l = d.images().list()) images = l->size();
-    std::string host = read_file("/proc/sys/kernel/hostname").value_or("localhost");
-    while (!host.empty() && host.back() == '\n') host.pop_back();
+    std::string host = daemon::host_hostname();
     long mem = sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers");
     c.json(200, {{"ID", "berth"},

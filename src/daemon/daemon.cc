@@ -310,10 +310,7 @@ Status Daemon::write_etc_files(Container& c) {
   c.hostname_path = dir + "/hostname";
   c.hosts_path = dir + "/hosts";
   c.resolv_conf_path = dir + "/resolv.conf";
-  if (mode == "host") {
-    hostname = read_file("/proc/sys/kernel/hostname").value_or("localhost");
-    while (!hostname.empty() && hostname.back() == '\n') hostname.pop_back();
-  }
+  if (mode == "host") hostname = host_hostname();
   BERTH_TRY(write_file_atomic(c.hostname_path, hostname + "\n", 0644, false));
   std::string hosts;
   if (mode == "host") {
@@ -407,26 +404,32 @@ Status Daemon::rename(const std::string& ref, const std::string& new_name) {
 
 Status Daemon::remove(const std::string& ref, bool force) {
   BERTH_ASSIGN(auto c, get(ref));
+  bool running;
   {
-    std::unique_lock<std::mutex> l(c->mu);
+    std::lock_guard<std::mutex> l(c->mu);
     if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", ref);
-    if (c->state.running) {
-      if (!force)
-        return fail(ErrorKind::Conflict,
-                    "cannot remove container \"{}\": container is running: stop the container "
-                    "before removing or force remove",
-                    c->name);
-    }
+    running = c->state.running;
+    if (running && !force)
+      return fail(ErrorKind::Conflict,
+                  "cannot remove container \"{}\": container is running: stop the container "
+                  "before removing or force remove",
+                  c->name);
   }
-  if (force) {
-    BERTH_TRY(kill(c->id, "KILL"));
+  if (running) {
+    // it may have exited since we looked: only a kill that failed for another reason counts
+    if (auto k = kill(c->id, "KILL"); !k && k.error().kind() != ErrorKind::Conflict)
+      return std::unexpected(k.error());
     std::unique_lock<std::mutex> l(c->mu);
     c->cv.wait_for(l, std::chrono::seconds(30), [&] { return !c->state.running; });
     if (c->state.running) return fail(ErrorKind::Internal, "container {} did not stop", c->id);
   }
+  std::lock_guard<std::mutex> op(c->op_mu);  // not while a start is half-way
   {
     std::unique_lock<std::mutex> l(c->mu);
     if (c->removed) return ok();
+    if (c->state.running)
+      return fail(ErrorKind::Conflict, "cannot remove container \"{}\": it was started again",
+                  c->name);
     c->removed = true;
     c->state.status = "removing";
   }

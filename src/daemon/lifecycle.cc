@@ -87,6 +87,12 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     std::lock_guard<std::mutex> l(images_mu_);
     BERTH_ASSIGN(rootfs, images_->mount_container_layer(c->id));
   }
+  // Any way out before the process runs (an error, or an exception from a malformed record)
+  // unmounts the layer again.
+  Defer unmount([&] {
+    std::lock_guard<std::mutex> l(images_mu_);
+    images_->unmount_container_layer(c->id);
+  });
   auto record_failure = [&](const Error& e) {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.error = e.message();
@@ -160,8 +166,6 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     Error e(ErrorKind::InvalidArgument,
             "failed to create task for container: OCI runtime create failed: " + msg + ": unknown");
     record_failure(e);
-    std::lock_guard<std::mutex> l(images_mu_);
-    images_->unmount_container_layer(c->id);
     return std::unexpected(e);
   }
   int init_pid = atoi(line.c_str() + 3);
@@ -179,6 +183,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     record_failure(st.error());
     return std::unexpected(st.error());
   }
+  unmount.dismiss();
   {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.running = true;
@@ -333,9 +338,6 @@ Status Daemon::kill(const std::string& ref, const std::string& signal) {
     if (!c->state.running)
       return fail(ErrorKind::Conflict, "Cannot kill container: {}: Container {} is not running",
                   ref, c->id);
-    if (sig == SIGKILL || sig == SIGTERM) {
-      // a kill the policy should not undo is only `docker stop`; kill keeps the policy
-    }
   }
   runtime::StateStore store(cfg_.exec_root + "/runtime");
   BERTH_TRY(runtime::kill_container(store, c->id, sig, false));
@@ -458,18 +460,24 @@ void Daemon::restore() {
     {
       std::lock_guard<std::mutex> l(c->mu);
       running = c->state.running;
+      if (c->state.restarting) c->state.status = "exited";
       c->state.restarting = false;
+    }
+    std::string sdir = shim_dir(c->id);
+    if (!running && path_exists(shim::socket_path(sdir)) && !path_exists(shim::exit_path(sdir))) {
+      // We died between bringing a shim up and starting its process: that container never
+      // ran. Deleting it ends the shim; the layer is unmounted like after any exit.
+      runtime::StateStore store(cfg_.exec_root + "/runtime");
+      runtime::delete_container(store, c->id, true);
+      std::lock_guard<std::mutex> l(images_mu_);
+      images_->unmount_container_layer(c->id);
     }
     if (running) {
       std::string dir = shim_dir(c->id);
-      bool alive = path_exists(shim::socket_path(dir)) && !path_exists(shim::exit_path(dir));
-      if (alive) {
-        if (auto fd = shim::connect(dir, {{"op", "resize"}, {"h", 0}, {"w", 0}}); !fd)
-          alive = false;
-      }
       {
+        // The monitor asks the shim to `wait`; if the shim is gone it reads exit.json.
         std::lock_guard<std::mutex> l(c->mu);
-        c->shim_up = alive || !path_exists(shim::exit_path(dir)) ? alive : false;
+        c->shim_up = path_exists(shim::socket_path(dir)) && !path_exists(shim::exit_path(dir));
       }
       // alive: wait for its exit as before; gone: monitor reads exit.json (or records 255)
       std::thread([this, c] { monitor(c); }).detach();

@@ -77,8 +77,13 @@ Result<json> rlimits(const json& hc) {
   return out;
 }
 
-// "src:dst[:opts]" binds.
-Result<json> bind_mount(const std::string& spec) {
+// "src:dst[:opts]" binds: every check happens here, so create (validation) and start agree.
+struct Bind {
+  std::string source, destination;
+  json options;
+};
+
+Result<Bind> parse_bind(const std::string& spec) {
   auto parts = split(spec, ':');
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
     return fail(ErrorKind::InvalidArgument, "invalid volume specification: '{}'", spec);
@@ -90,7 +95,7 @@ Result<json> bind_mount(const std::string& spec) {
   if (parts[0].front() != '/')
     return fail(ErrorKind::InvalidArgument,
                 "invalid volume specification: '{}': named volumes are not supported yet", spec);
-  json opts = json::array({"rbind"});
+  Bind b{parts[0], parts[1], json::array({"rbind"})};
   bool ro = false;
   if (parts.size() == 3) {
     for (auto& o : split(parts[2], ',')) {
@@ -100,14 +105,22 @@ Result<json> bind_mount(const std::string& spec) {
         continue;
       else if (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" ||
                o == "slave" || o == "rslave")
-        opts.push_back(o);
+        b.options.push_back(o);
       else
         return fail(ErrorKind::InvalidArgument, "invalid mode: {}", o);
     }
   }
-  if (ro) opts.push_back("ro");
-  if (!path_exists(parts[0])) BERTH_TRY(mkdir_all(parts[0], 0755));  // docker creates it
-  return json{{"destination", parts[1]}, {"type", "bind"}, {"source", parts[0]}, {"options", opts}};
+  if (ro) b.options.push_back("ro");
+  return b;
+}
+
+Result<json> bind_mount(const std::string& spec) {
+  BERTH_ASSIGN(Bind b, parse_bind(spec));
+  if (!path_exists(b.source)) BERTH_TRY(mkdir_all(b.source, 0755));  // docker creates it
+  return json{{"destination", b.destination},
+              {"type", "bind"},
+              {"source", b.source},
+              {"options", b.options}};
 }
 
 json tmpfs_mount(const std::string& dst, const std::string& options) {
@@ -155,6 +168,12 @@ std::optional<std::vector<std::string>> lookup(const std::string& file, const st
 
 }  // namespace
 
+std::string host_hostname() {
+  std::string h = read_file("/proc/sys/kernel/hostname").value_or("localhost");
+  while (!h.empty() && h.back() == '\n') h.pop_back();
+  return h;
+}
+
 Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user,
                                   const std::vector<std::string>& group_add) {
   ResolvedUser r;
@@ -200,11 +219,7 @@ Status validate_host_config(const json& hc) {
   BERTH_TRY(rlimits(hc));
   for (auto& b : hc.value("Binds", json::array())) {
     if (!b.is_string()) return fail(ErrorKind::InvalidArgument, "invalid bind: not a string");
-    auto parts = split(b.get<std::string>(), ':');
-    if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
-        parts[1].front() != '/')
-      return fail(ErrorKind::InvalidArgument, "invalid volume specification: '{}'",
-                  b.get<std::string>());
+    BERTH_TRY(parse_bind(b.get<std::string>()));
   }
   for (auto& m : hc.value("Mounts", json::array())) {
     std::string type = m.value("Type", "");
@@ -221,6 +236,8 @@ Status validate_host_config(const json& hc) {
       return fail(ErrorKind::InvalidArgument,
                   "invalid mount config for type \"bind\": bind source path does not exist: {}",
                   m.value("Source", ""));
+    if (type == "volume")
+      return fail(ErrorKind::InvalidArgument, "volume mounts are not supported yet: {}", target);
   }
   std::string rp = hc.value("RestartPolicy", json::object()).value("Name", "");
   if (!rp.empty() && rp != "no" && rp != "always" && rp != "on-failure" && rp != "unless-stopped")
@@ -339,13 +356,7 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
       json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
   if (netmode != "host") ns.push_back({{"type", "network"}});
   lx["namespaces"] = ns;
-  if (netmode == "host")
-    spec["hostname"] = read_file("/proc/sys/kernel/hostname").value_or("localhost\n").substr(0, 64);
-  if (netmode == "host") {
-    std::string h = spec["hostname"];
-    while (!h.empty() && h.back() == '\n') h.pop_back();
-    spec["hostname"] = h;
-  }
+  if (netmode == "host") spec["hostname"] = host_hostname();
   lx["cgroupsPath"] = in.cgroup_parent + "/" + c.id;
   if (!hc.value("Sysctls", json::object()).empty()) lx["sysctl"] = hc["Sysctls"];
 

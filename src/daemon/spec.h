@@ -28,6 +28,9 @@ struct ResolvedUser {
 Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& user,
                                   const std::vector<std::string>& group_add);
 
+// The host's name (for --network host and `info`).
+std::string host_hostname();
+
 // Docker's default capability set, as CAP_ names.
 const std::vector<std::string>& default_capabilities();
 

@@ -5,7 +5,7 @@
 // stdin's EOF.
 //
 // Requests: {"op":"attach","stdin":b,"stdout":b,"stderr":b}
-//           {"op":"exec","process":{OCI process},"stdin":b}   (frames, then kExit)
+//           {"op":"exec","process":{OCI process},"stdin":b}   (kStarted, frames, kExit)
 //           {"op":"wait"}                                    (kExit when the init exits)
 //           {"op":"resize","exec_pid":0|pid,"h":n,"w":n}     (one line "ok" back)
 #pragma once
@@ -20,7 +20,8 @@
 
 namespace berth::shim {
 
-enum Frame : uint8_t { kStdin = 0, kStdout = 1, kStderr = 2, kExit = 10 };
+// kStarted carries an exec's pid (for resize); kExit the ExitStatus JSON.
+enum Frame : uint8_t { kStdout = 1, kStderr = 2, kExit = 10, kStarted = 11 };
 
 std::string frame(uint8_t stream, std::string_view data);
 

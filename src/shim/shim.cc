@@ -284,6 +284,7 @@ void Shim::resize(const nlohmann::json& req) {
   struct winsize ws {};
   ws.ws_row = static_cast<unsigned short>(req.value("h", 0));
   ws.ws_col = static_cast<unsigned short>(req.value("w", 0));
+  if (ws.ws_row == 0 || ws.ws_col == 0) return;  // a 0x0 tty breaks full-screen programs
   pid_t ep = req.value("exec_pid", 0);
   int fd = master_.get();
   if (ep != 0) {
@@ -347,7 +348,7 @@ void Shim::start_exec(Client& c, const nlohmann::json& req) {
   }
   c.exec_pid = *pid;
   // The pid goes first, so the daemon can resize this exec's tty.
-  send_all(c.fd.get(), frame(kStdin, std::to_string(*pid)));
+  send_all(c.fd.get(), frame(kStarted, std::to_string(*pid)));
   execs_[*pid] = std::move(e);
 }
 
@@ -376,17 +377,14 @@ void Shim::on_client_readable(Client& c) {
   }
   // stdin for the container or the exec'd process
   int target = -1;
-  bool tty = false;
   ExecProc* e = nullptr;
   if (c.op == "attach" && c.want_in) {
     target = cfg_.tty ? master_.get() : stdin_w_.get();
-    tty = cfg_.tty;
   } else if (c.op == "exec") {
     auto it = execs_.find(c.exec_pid);
     if (it != execs_.end()) {
       e = it->second.get();
       target = e->tty ? e->out.get() : e->in.get();
-      tty = e->tty;
     }
   }
   if (n <= 0) {
@@ -400,7 +398,6 @@ void Shim::on_client_readable(Client& c) {
       c.fd.reset();
     return;
   }
-  (void)tty;
   if (target >= 0) write_all(target, std::string_view(buf, static_cast<size_t>(n)));
 }
 

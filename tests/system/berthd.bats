@@ -80,6 +80,8 @@ dk() { timeout -k 2 30 docker "$@"; }
   [[ "$output" == *' 400' ]]
   run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" http://x/v1.12/containers/json
   [[ "$output" == *"too old"*' 400' ]]
+  run -127 dk run --rm --network none busybox nosuchcmd
+  [ "$status" -eq 127 ]
   run dk kill -s NOSUCHSIG dup
   [ "$status" -ne 0 ]
   dk rm dup
@@ -114,4 +116,24 @@ dk() { timeout -k 2 30 docker "$@"; }
   run dk inspect -f '{{.State.Running}}' lr
   [ "$output" = false ]
   dk rm lr
+}
+
+@test "rm -f of a container that already exited" {
+  dk run --name ex --network none busybox true
+  run dk rm -f ex
+  [ "$status" -eq 0 ]
+  [ "$output" = ex ]
+}
+
+@test "a start that fails leaves no mount, and a bind to a named volume is refused at create" {
+  run dk run --name nouser --network none --user nosuchuser busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"unable to find user nosuchuser"* ]]
+  id=$(dk inspect -f '{{.Id}}' nouser)
+  run grep -c "$id" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  dk rm nouser
+  run dk create -v somevolume:/data busybox true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"named volumes are not supported yet"* ]]
 }

@@ -18,9 +18,10 @@ berthd_start() {
 }
 
 berthd_launch() {
-  setsid "$BERTH_BUILD/cmd/berthd" --config-file /nonexistent --data-root "$BT/data" \
+  # in a subshell: not a job of the test's shell, so its SIGKILL is not reported
+  (setsid "$BERTH_BUILD/cmd/berthd" --config-file /nonexistent --data-root "$BT/data" \
     --exec-root "$BT/exec" -H "$DOCKER_HOST" -p "$BT/berthd.pid" \
-    --cgroup-parent "/berth-test-$BT_ID" >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &
+    --cgroup-parent "/berth-test-$BT_ID" >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &)
   local n=100
   until curl -sf --unix-socket "$BT/berth.sock" http://x/_ping >/dev/null 2>&1; do
     n=$((n - 1)); [ "$n" -gt 0 ] || { tail -n 20 "$BT/berthd.log"; return 1; }
