@@ -25,4 +25,13 @@ Result<Filters> parse_filters(const std::string& text) {
   return out;
 }
 
+bool label_matches(const nlohmann::json& labels, const std::string& filter) {
+  auto eq = filter.find('=');
+  std::string key = filter.substr(0, eq);
+  if (!labels.is_object()) return false;
+  auto it = labels.find(key);
+  if (it == labels.end()) return false;
+  return eq == std::string::npos || (it->is_string() && *it == filter.substr(eq + 1));
+}
+
 }  // namespace berth::api

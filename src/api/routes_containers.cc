@@ -30,14 +30,7 @@ Result<json> parse_body(Conn& c) {
   return j;
 }
 
-bool label_match(const json& labels, const std::string& f) {
-  auto eq = f.find('=');
-  std::string k = f.substr(0, eq);
-  if (!labels.is_object() || !labels.contains(k)) return false;
-  return eq == std::string::npos || labels[k] == f.substr(eq + 1);
-}
-
-json summary(daemon::Daemon& d, daemon::Container& c) {
+json summary(daemon::Container& c) {
   std::lock_guard<std::mutex> l(c.mu);
   std::string cmd = c.path;
   for (auto& a : c.args) cmd += " " + a;
@@ -55,7 +48,6 @@ json summary(daemon::Daemon& d, daemon::Container& c) {
           {"HostConfig", {{"NetworkMode", mode}}},
           {"NetworkSettings", {{"Networks", json::object()}}},
           {"Mounts", json::array()}};
-  (void)d;
 }
 
 Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
@@ -63,31 +55,38 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
   BERTH_ASSIGN(long long limit, req.q_int("limit", -1));
   BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
   for (auto& [k, v] : f) {
-    static const std::set<std::string> known = {"id",     "name",    "label",  "status", "ancestor",
-                                                "exited", "before",  "since",  "health", "network",
-                                                "volume", "publish", "expose", "is-task"};
+    static const std::set<std::string> known = {"id",       "name",   "label",  "status",
+                                                "ancestor", "exited", "before", "since"};
     if (!known.count(k)) return fail(ErrorKind::InvalidArgument, "invalid filter '{}'", k);
   }
   if (f.count("status") || f.count("exited")) all = true;
-  auto list = d.list();
   std::string before_created, since_created;
   for (auto* key : {"before", "since"}) {
     if (!f.count(key) || f[key].empty()) continue;
     BERTH_ASSIGN(auto ref, d.get(f[key][0]));
+    std::lock_guard<std::mutex> l(ref->mu);
     (std::string(key) == "before" ? before_created : since_created) = ref->created;
   }
+  std::set<std::string> ancestor_ids;  // resolved once, not per container
+  for (auto& v : f["ancestor"])
+    if (auto img = d.images()->get(v)) ancestor_ids.insert(img->record.id);
   json out = json::array();
-  for (auto& ct : list) {
-    json s = summary(d, *ct);
-    bool running;
+  for (auto& ct : d.list()) {
+    // one consistent look at the container
+    json s = summary(*ct);
+    bool running, started;
     int exit_code;
-    std::string status = s["State"];
+    std::string created, image_id;
     {
       std::lock_guard<std::mutex> l(ct->mu);
       running = ct->state.running;
+      started = ct->has_been_started;
       exit_code = ct->state.exit_code;
+      created = ct->created;
+      image_id = ct->image_id;
     }
     if (!all && !running) continue;
+    std::string name = s["Names"][0];
     bool keep = true;
     for (auto& [k, vals] : f) {
       if (vals.empty()) continue;
@@ -96,22 +95,19 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
         if (k == "id")
           any |= ct->id.starts_with(v);
         else if (k == "name")
-          any |= ct->name.find(v) != std::string::npos;
+          any |= name.find(v) != std::string::npos;
         else if (k == "label")
-          any |= label_match(ct->config.value("Labels", json::object()), v);
+          any |= label_matches(s["Labels"], v);
         else if (k == "status")
-          any |= status == v;
+          any |= s["State"] == v;
         else if (k == "exited")
-          any |= !running && ct->has_been_started && std::to_string(exit_code) == v;
-        else if (k == "ancestor") {
-          auto img = d.images().get(v);
-          any |= ct->image_ref == v || (img && img->record.id == ct->image_id);
-        } else if (k == "before")
-          any |= ct->created < before_created;
+          any |= !running && started && std::to_string(exit_code) == v;
+        else if (k == "ancestor")
+          any |= s["Image"] == v || ancestor_ids.count(image_id);
+        else if (k == "before")
+          any |= created < before_created;
         else if (k == "since")
-          any |= ct->created > since_created;
-        else
-          any = true;
+          any |= created > since_created;
       }
       if (!any) keep = false;
     }

@@ -46,7 +46,7 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
     BERTH_ASSIGN(bool all, req.q_bool("all"));
     (void)all;
-    BERTH_ASSIGN(auto images, d.images().list());
+    BERTH_ASSIGN(auto images, d.images()->list());
     json out = json::array();
     for (auto& img : images) {
       bool keep = true;
@@ -63,13 +63,9 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
                      fnmatch(v.c_str(), fam.substr(0, fam.rfind(':')).c_str(), 0) == 0;
             }
           } else if (k == "label") {
-            auto labels = img.config.container_config().value("Labels", json::object());
-            auto eq = v.find('=');
-            std::string key = v.substr(0, eq);
-            any |= labels.is_object() && labels.contains(key) &&
-                   (eq == std::string::npos || labels[key] == v.substr(eq + 1));
+            any |= label_matches(img.config.container_config().value("Labels", json::object()), v);
           } else if (k == "before" || k == "since") {
-            auto ref = d.images().get(v);
+            auto ref = d.images()->get(v);
             if (!ref) return std::unexpected(ref.error());
             any |= k == "before" ? img.record.created < ref->record.created
                                  : img.record.created > ref->record.created;
@@ -98,7 +94,7 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     return ok();
   });
   r.add("GET", "/images/{name*}/json", [&d](Request& req, Conn& c) -> Status {
-    auto j = d.images().inspect(req.params[0]);
+    auto j = d.images()->inspect(req.params[0]);
     if (!j && j.error().kind() == ErrorKind::NotFound)
       return fail(ErrorKind::NotFound, "No such image: {}", req.params[0]);
     if (!j) return std::unexpected(j.error());
@@ -106,7 +102,7 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     return ok();
   });
   r.add("GET", "/images/{name*}/history", [&d](Request& req, Conn& c) -> Status {
-    auto j = d.images().history(req.params[0]);
+    auto j = d.images()->history(req.params[0]);
     if (!j && j.error().kind() == ErrorKind::NotFound)
       return fail(ErrorKind::NotFound, "No such image: {}", req.params[0]);
     if (!j) return std::unexpected(j.error());
@@ -119,7 +115,7 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     if (repo.empty())
       return fail(ErrorKind::InvalidArgument, "repository name must have at least one component");
     std::string target = tag.empty() ? repo : repo + ":" + tag;
-    auto st = d.images().tag(req.params[0], target);
+    auto st = d.images()->tag(req.params[0], target);
     if (!st && st.error().kind() == ErrorKind::NotFound)
       return fail(ErrorKind::NotFound, "No such image: {}", req.params[0]);
     if (!st) return std::unexpected(st.error());
@@ -128,8 +124,8 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
   });
   r.add("DELETE", "/images/{name*}", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(bool force, req.q_bool("force"));
-    auto rep = d.images().remove(req.params[0], force,
-                                 [&d](const std::string& id) { return d.image_in_use(id); });
+    auto rep = d.images()->remove(req.params[0], force,
+                                  [&d](const std::string& id) { return d.image_in_use(id); });
     if (!rep && rep.error().kind() == ErrorKind::NotFound)
       return fail(ErrorKind::NotFound, "No such image: {}", req.params[0]);
     if (!rep) return std::unexpected(rep.error());
@@ -147,7 +143,7 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     UniqueFd rd(p[0]), wr(p[1]);
     Result<std::vector<std::string>> loaded = fail(ErrorKind::Internal, "not loaded");
     std::thread loader([&] {
-      loaded = d.images().load(rd.get());
+      loaded = d.images()->load(rd.get());
       rd.reset();  // a failed load stops reading: the writer sees EPIPE
     });
     auto fed = body_to_fd(c, wr.get());
@@ -166,13 +162,13 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
   });
   auto save = [&d](Conn& c, const std::vector<std::string>& names) -> Status {
     for (auto& n : names)
-      if (auto g = d.images().get(n); !g) return fail(ErrorKind::NotFound, "No such image: {}", n);
+      if (auto g = d.images()->get(n); !g) return fail(ErrorKind::NotFound, "No such image: {}", n);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
     UniqueFd rd(p[0]), wr(p[1]);
     Status saved;
     std::thread saver([&] {
-      saved = d.images().save(names, wr.get());
+      saved = d.images()->save(names, wr.get());
       wr.reset();
     });
     c.begin(200, "application/x-tar");
@@ -196,8 +192,8 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
     bool all = f.count("dangling") && !f["dangling"].empty() &&
                (f["dangling"][0] == "false" || f["dangling"][0] == "0");
-    BERTH_ASSIGN(auto rep,
-                 d.images().prune(all, [&d](const std::string& id) { return d.image_in_use(id); }));
+    BERTH_ASSIGN(auto rep, d.images()->prune(
+                               all, [&d](const std::string& id) { return d.image_in_use(id); }));
     c.json(200, rep.to_json());
     return ok();
   });

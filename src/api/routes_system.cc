@@ -2,6 +2,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "api/filters.h"
 #include "api/routes.h"
 #include "base/file.h"
@@ -29,13 +31,9 @@ bool event_matches(const json& ev, const Filters& f) {
                 ev["Actor"]["Attributes"].value("name", "") == v);
       else if (k == "image")
         any |= ev.value("from", "") == v;
-      else if (k == "label") {
-        auto eq = v.find('=');
-        auto& a = ev["Actor"]["Attributes"];
-        std::string key = v.substr(0, eq);
-        any |= a.contains(key) && (eq == std::string::npos || a[key] == v.substr(eq + 1));
-      } else
-        any = true;
+      else if (k == "label")
+        any |= label_matches(ev["Actor"]["Attributes"], v);
+      // the other keys (network, volume, daemon, ...) name objects that emit no events yet
     }
     if (!any) return false;
   }
@@ -93,7 +91,7 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
         ++stopped;
     }
     size_t images = 0;
-    if (auto l = d.images().list()) images = l->size();
+    if (auto l = d.images()->list()) images = l->size();
     std::string host = daemon::host_hostname();
     long mem = sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
     bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers");
@@ -103,7 +101,7 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
                  {"ContainersPaused", paused},
                  {"ContainersStopped", stopped},
                  {"Images", images},
-                 {"Driver", d.images().driver().name()},
+                 {"Driver", d.images()->driver().name()},
                  {"DriverStatus", json::array()},
                  {"Plugins",
                   {{"Volume", {"local"}},
@@ -155,6 +153,11 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
   });
   r.add("GET", "/events", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
+    static const std::set<std::string> known = {
+        "type",   "event",  "container", "image",   "label",  "daemon", "network",
+        "volume", "plugin", "node",      "service", "secret", "config", "scope"};
+    for (auto& [k, v] : f)
+      if (!known.count(k)) return fail(ErrorKind::InvalidArgument, "invalid filter '{}'", k);
     int64_t now = now_ns();
     std::optional<int64_t> since, until;
     if (auto s = req.q("since"); s && !s->empty()) {

@@ -228,8 +228,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   BERTH_TRY(validate_host_config(hc));
   image::Image img;
   {
-    std::lock_guard<std::mutex> l(images_mu_);
-    auto got = images_->get(image_ref);
+    auto got = images()->get(image_ref);
     if (!got) {
       if (got.error().kind() == ErrorKind::NotFound)
         return fail(ErrorKind::NotFound, "No such image: {}", image_ref);
@@ -284,13 +283,9 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   auto cleanup = Defer([&] { remove_all(dir); });
   c->log_path = dir + "/" + c->id + "-json.log";
   BERTH_TRY(write_etc_files(*c));
-  {
-    std::lock_guard<std::mutex> l(images_mu_);
-    BERTH_TRY(images_->create_container_layer(c->id, img.record.id));
-  }
+  { BERTH_TRY(images()->create_container_layer(c->id, img.record.id)); }
   if (auto st = save(*c); !st) {
-    std::lock_guard<std::mutex> l(images_mu_);
-    images_->remove_container_layer(c->id);
+    images()->remove_container_layer(c->id);
     return std::unexpected(st.error());
   }
   cleanup.dismiss();
@@ -434,9 +429,8 @@ Status Daemon::remove(const std::string& ref, bool force) {
     c->state.status = "removing";
   }
   {
-    std::lock_guard<std::mutex> l(images_mu_);
-    images_->unmount_container_layer(c->id);
-    if (auto st = images_->remove_container_layer(c->id);
+    images()->unmount_container_layer(c->id);
+    if (auto st = images()->remove_container_layer(c->id);
         !st && st.error().kind() != ErrorKind::NotFound)
       log::warn("remove layer {}: {}", c->id, st.error().message());
   }
@@ -454,7 +448,7 @@ Status Daemon::remove(const std::string& ref, bool force) {
 
 nlohmann::json Daemon::inspect(const Container& c) {
   std::string merged;
-  return inspect_json(c, images_->driver().name(), merged);
+  return inspect_json(c, images()->driver().name(), merged);
 }
 
 }  // namespace berth::daemon

@@ -61,7 +61,18 @@ class Daemon {
   std::string container_dir(const std::string& id) const;
   std::string shim_dir(const std::string& id) const;
 
-  image::Store& images() { return *images_; }
+  // The image store is not safe for concurrent use: every caller holds its lock for the
+  // duration of one call (the handle lives until the end of the full expression).
+  class LockedStore {
+   public:
+    LockedStore(std::mutex& m, image::Store& s) : lock_(m), store_(s) {}
+    image::Store* operator->() { return &store_; }
+
+   private:
+    std::unique_lock<std::mutex> lock_;
+    image::Store& store_;
+  };
+  LockedStore images() { return {images_mu_, *images_}; }
   Events& events() { return events_; }
   const Config& config() const { return cfg_; }
   bool image_in_use(const std::string& image_id);

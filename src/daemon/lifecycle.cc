@@ -83,16 +83,10 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     if (c->state.running) return false;
   }
   std::string rootfs;
-  {
-    std::lock_guard<std::mutex> l(images_mu_);
-    BERTH_ASSIGN(rootfs, images_->mount_container_layer(c->id));
-  }
+  { BERTH_ASSIGN(rootfs, images()->mount_container_layer(c->id)); }
   // Any way out before the process runs (an error, or an exception from a malformed record)
   // unmounts the layer again.
-  Defer unmount([&] {
-    std::lock_guard<std::mutex> l(images_mu_);
-    images_->unmount_container_layer(c->id);
-  });
+  Defer unmount([&] { images()->unmount_container_layer(c->id); });
   auto record_failure = [&](const Error& e) {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.error = e.message();
@@ -281,10 +275,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     }
     save(*c);
   }
-  {
-    std::lock_guard<std::mutex> l(images_mu_);
-    images_->unmount_container_layer(c->id);
-  }
+  { images()->unmount_container_layer(c->id); }
   if (st.oom_killed) emit(*c, "oom");
   emit(*c, "die", {{"exitCode", std::to_string(st.exit_code)}});
   {
@@ -469,8 +460,7 @@ void Daemon::restore() {
       // ran. Deleting it ends the shim; the layer is unmounted like after any exit.
       runtime::StateStore store(cfg_.exec_root + "/runtime");
       runtime::delete_container(store, c->id, true);
-      std::lock_guard<std::mutex> l(images_mu_);
-      images_->unmount_container_layer(c->id);
+      images()->unmount_container_layer(c->id);
     }
     if (running) {
       std::string dir = shim_dir(c->id);

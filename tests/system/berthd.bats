@@ -137,3 +137,25 @@ dk() { timeout -k 2 30 docker "$@"; }
   [ "$status" -ne 0 ]
   [[ "$output" == *"named volumes are not supported yet"* ]]
 }
+
+@test "ps filters (map form from the CLI, list form on the wire) and events since/until" {
+  since=$(date +%s)
+  dk run --name fa -l tier=a --network none busybox true
+  dk run --name fb -l tier=b --network none busybox sh -c 'exit 2' || true
+  run dk ps -a --filter label=tier=a --format '{{.Names}}'
+  [ "$output" = fa ]
+  run dk ps -a --filter exited=2 --format '{{.Names}}'
+  [ "$output" = fb ]
+  run dk ps -a --filter name=f --filter status=exited --format '{{.Names}}'
+  [ "$(echo "$output" | sort | tr '\n' ' ')" = "fa fb " ]
+  run curl -s --unix-socket "$BT/berth.sock" -G http://x/v1.45/containers/json \
+    --data-urlencode all=True --data-urlencode 'filters={"label":["tier=b"]}'
+  [ "$(echo "$output" | jq -r '.[].Names[0]')" = /fb ]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -G http://x/v1.45/containers/json \
+    --data-urlencode 'filters={"nosuchkey":["x"]}'
+  [[ "$output" == *"invalid filter 'nosuchkey'"*' 400' ]]
+  until=$(($(date +%s) + 1))
+  run dk events --since "$since" --until "$until" --filter event=die --format '{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'
+  [ "$output" = "$(printf 'fa 0\nfb 2')" ]
+  dk rm fa fb
+}
