@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "api/server.h"
+#include "base/io.h"
 #include "base/log.h"
 #include "base/strings.h"
 
@@ -78,16 +79,6 @@ std::string Request::header(const std::string& lower_name) const {
 
 namespace {
 
-bool write_all_fd(int fd, std::string_view d) {
-  while (!d.empty()) {
-    ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    d.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
 std::string http_date() {
   char buf[64];
   time_t t = time(nullptr);
@@ -114,7 +105,7 @@ class FdStream : public RawStream {
       return r;
     }
   }
-  bool write_all(std::string_view d) override { return write_all_fd(fd_, d); }
+  bool write_all(std::string_view d) override { return send_all(fd_, d); }
   void shutdown_write() override { ::shutdown(fd_, SHUT_WR); }
   int fd() const override { return fd_; }
   bool has_buffered() const override { return !pending_.empty(); }
@@ -210,7 +201,7 @@ class HttpConn : public Conn {
     h += "\r\n";
     h.append(body);
     replied_ = true;
-    if (!write_all_fd(fd_, h)) keep_alive_ = false;
+    if (!send_all(fd_, h)) keep_alive_ = false;
   }
 
   void begin(int status, std::string_view content_type,
@@ -220,7 +211,7 @@ class HttpConn : public Conn {
     for (auto& [k, v] : headers) h += k + ": " + v + "\r\n";
     h += "Transfer-Encoding: chunked\r\n\r\n";
     replied_ = streaming_ = true;
-    if (!write_all_fd(fd_, h)) broken_ = true;
+    if (!send_all(fd_, h)) broken_ = true;
   }
 
   bool chunk(std::string_view data) override {
@@ -231,12 +222,12 @@ class HttpConn : public Conn {
     std::string frame(head, static_cast<size_t>(k));
     frame.append(data);
     frame += "\r\n";
-    if (!write_all_fd(fd_, frame)) broken_ = true;
+    if (!send_all(fd_, frame)) broken_ = true;
     return !broken_;
   }
 
   void finish() override {
-    if (!broken_ && !write_all_fd(fd_, "0\r\n\r\n")) broken_ = true;
+    if (!broken_ && !send_all(fd_, "0\r\n\r\n")) broken_ = true;
     streaming_ = false;
     if (broken_) keep_alive_ = false;
   }
@@ -247,7 +238,7 @@ class HttpConn : public Conn {
     h += common_headers();
     if (upgrade_) h += "Connection: Upgrade\r\nUpgrade: tcp\r\n";
     h += "\r\n";
-    write_all_fd(fd_, h);
+    send_all(fd_, h);
     replied_ = true;
     hijacked_ = true;
     auto s = std::make_unique<FdStream>(fd_, in_.substr(in_off_));

@@ -10,6 +10,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "base/io.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "logs/log_file.h"
@@ -272,7 +273,7 @@ void proxy_stream(RawStream& client, int shim_fd, bool tty, bool client_stdin,
           matched = 0;
           out += buf[i];
         }
-        if (!out.empty() && ::send(shim_fd, out.data(), out.size(), MSG_NOSIGNAL) < 0) break;
+        if (!out.empty() && !send_all(shim_fd, out)) break;
         if (detach) {
           ::shutdown(shim_fd, SHUT_RDWR);  // ends the output side too
           return;

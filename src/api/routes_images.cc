@@ -8,6 +8,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "base/io.h"
 #include "base/time.h"
 #include "image/reference.h"
 
@@ -28,13 +29,7 @@ Status body_to_fd(Conn& c, int fd) {
   for (;;) {
     BERTH_ASSIGN(size_t n, c.read_body(buf, sizeof buf));
     if (n == 0) break;
-    size_t off = 0;
-    while (off < n) {
-      ssize_t w = ::write(fd, buf + off, n - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return sys_fail("write body");
-      off += static_cast<size_t>(w);
-    }
+    if (!write_all(fd, std::string_view(buf, n))) return sys_fail("write body");
   }
   return ok();
 }

@@ -1,5 +1,7 @@
 #include "base/file.h"
 
+#include "base/io.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,14 +29,7 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 static Status write_all(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_fail("write {}", path);
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!berth::write_all(fd, data)) return sys_fail("write {}", path);
   return ok();
 }
 

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/io.h"
 #include "base/strings.h"
 #include "base/time.h"
 
@@ -108,13 +109,7 @@ void Writer::emit(int stream, std::string_view line) {
   std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (cfg_.max_size > 0 && size_ > 0 && size_ + text.size() > cfg_.max_size) rotate();
   if (!fd_) return;
-  std::string_view d = text;
-  while (!d.empty()) {
-    ssize_t n = ::write(fd_.get(), d.data(), d.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a full disk drops log lines, never the container
-    d.remove_prefix(static_cast<size_t>(n));
-  }
+  if (!write_all(fd_.get(), text)) return;  // a full disk drops log lines, never the container
   size_ += text.size();
 }
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/io.h"
 #include "runtime/container.h"
 #include "runtime/terminal.h"
 
@@ -15,16 +16,7 @@ bool copy_once(int from, int to) {
   char buf[16384];
   ssize_t n = read(from, buf, sizeof buf);
   if (n <= 0) return false;
-  ssize_t off = 0;
-  while (off < n) {
-    ssize_t w = write(to, buf + off, static_cast<size_t>(n - off));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    off += w;
-  }
-  return true;
+  return write_all(to, std::string_view(buf, static_cast<size_t>(n)));
 }
 }  // namespace
 

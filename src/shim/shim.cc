@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/io.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "oci/spec.h"
@@ -27,25 +28,6 @@
 
 namespace berth::shim {
 namespace {
-
-bool send_all(int fd, std::string_view d) {
-  while (!d.empty()) {
-    ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    d.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-void write_all(int fd, std::string_view d) {
-  while (!d.empty()) {
-    ssize_t n = ::write(fd, d.data(), d.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    d.remove_prefix(static_cast<size_t>(n));
-  }
-}
 
 int status_code(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);

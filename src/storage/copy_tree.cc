@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/io.h"
 #include "base/unique_fd.h"
 
 namespace berth::storage {
@@ -120,14 +121,8 @@ Status Copier::copy_data(const std::string& src, const std::string& dst) {
       if (errno == EINTR) continue;
       return sys_fail("read {}", src);
     }
-    for (ssize_t off = 0; off < n;) {
-      ssize_t w = write(out.get(), buf + off, static_cast<size_t>(n - off));
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return sys_fail("write {}", dst);
-      }
-      off += w;
-    }
+    if (!write_all(out.get(), std::string_view(buf, static_cast<size_t>(n))))
+      return sys_fail("write {}", dst);
   }
 }
 

@@ -139,7 +139,7 @@ dk() { timeout -k 2 30 docker "$@"; }
 }
 
 @test "ps filters (map form from the CLI, list form on the wire) and events since/until" {
-  since=$(date +%s)
+  since=$(date +%s.%N)
   dk run --name fa -l tier=a --network none busybox true
   dk run --name fb -l tier=b --network none busybox sh -c 'exit 2' || true
   run dk ps -a --filter label=tier=a --format '{{.Names}}'
