@@ -1,6 +1,6 @@
 #include "api/router.h"
 
-#include <regex>
+#include <optional>
 
 #include "base/log.h"
 #include "base/strings.h"
@@ -14,6 +14,24 @@ std::vector<std::string> segments_of(const std::string& path) {
   for (auto& s : split(path, '/'))
     if (!s.empty()) out.push_back(s);
   return out;
+}
+
+// "/v1.41/containers/json" -> (1.41, length of "/v1.41").
+std::optional<std::pair<ApiVersion, size_t>> version_prefix(const std::string& path) {
+  if (path.size() < 5 || path[0] != '/' || path[1] != 'v') return std::nullopt;
+  size_t i = 2;
+  auto number = [&](int& out) {
+    size_t start = i;
+    out = 0;
+    while (i < path.size() && isdigit(static_cast<unsigned char>(path[i])) && i - start < 4)
+      out = out * 10 + (path[i++] - '0');
+    return i > start;
+  };
+  ApiVersion v;
+  if (!number(v.major) || i >= path.size() || path[i++] != '.' || !number(v.minor))
+    return std::nullopt;
+  if (i >= path.size() || path[i] != '/') return std::nullopt;
+  return std::pair{v, i};
 }
 
 }  // namespace
@@ -65,27 +83,25 @@ void Router::dispatch(Request& req, Conn& conn) const {
     }
   }
   std::string path = url_decode(raw_path, false);
-  static const std::regex ver(R"(^/v(\d+)\.(\d+)(/.*)$)");
-  std::smatch m;
-  if (std::regex_match(path, m, ver)) {
-    ApiVersion v{std::stoi(m[1]), std::stoi(m[2])};
-    if (!v.at_least(kMinApiVersion.major, kMinApiVersion.minor)) {
+  if (auto v = version_prefix(path)) {
+    ApiVersion ver = v->first;
+    if (!ver.at_least(kMinApiVersion.major, kMinApiVersion.minor)) {
       reply_error(conn, Error(ErrorKind::InvalidArgument,
                               fmt::format("client version {} is too old. Minimum supported API "
                                           "version is {}, please upgrade your client to a newer "
                                           "version",
-                                          v.str(), kMinApiVersion.str())));
+                                          ver.str(), kMinApiVersion.str())));
       return;
     }
-    if (!kApiVersion.at_least(v.major, v.minor)) {
+    if (!kApiVersion.at_least(ver.major, ver.minor)) {
       reply_error(conn, Error(ErrorKind::InvalidArgument,
                               fmt::format("client version {} is too new. Maximum supported API "
                                           "version is {}",
-                                          v.str(), kApiVersion.str())));
+                                          ver.str(), kApiVersion.str())));
       return;
     }
-    req.version = v;
-    path = m[3];
+    req.version = ver;
+    path = path.substr(v->second);
   }
   req.path = path;
   log::debug("{} {}", req.method, req.target);
