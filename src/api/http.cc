@@ -232,6 +232,12 @@ class HttpConn : public Conn {
     if (broken_) keep_alive_ = false;
   }
 
+  void abort() override {
+    broken_ = true;
+    keep_alive_ = false;
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+
   std::unique_ptr<RawStream> hijack(std::string_view content_type) override {
     std::string h = upgrade_ ? "HTTP/1.1 101 UPGRADED\r\n" : "HTTP/1.1 200 OK\r\n";
     h += "Content-Type: " + std::string(content_type) + "\r\n";

@@ -72,6 +72,9 @@ class Conn {
                      const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
   virtual bool chunk(std::string_view data) = 0;
   virtual void finish() = 0;
+  // Ends a streamed response without its last chunk: the client sees a truncated body as an
+  // error instead of taking a partial tar for a whole one.
+  virtual void abort() = 0;
 
   // 101 UPGRADED (or 200 when the client did not ask to upgrade), then a raw stream.
   virtual std::unique_ptr<RawStream> hijack(std::string_view content_type) = 0;

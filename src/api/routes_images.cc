@@ -9,6 +9,7 @@
 #include "api/filters.h"
 #include "api/routes.h"
 #include "base/io.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "image/reference.h"
 
@@ -176,7 +177,12 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
     }
     rd.reset();
     saver.join();
-    c.finish();
+    if (!saved) {
+      log::warn("image save: {}", saved.error().message());
+      c.abort();
+    } else {
+      c.finish();
+    }
     return ok();
   };
   r.add("GET", "/images/get",

@@ -27,6 +27,7 @@ class FakeConn : public Conn {
     return true;
   }
   void finish() override {}
+  void abort() override {}
   std::unique_ptr<RawStream> hijack(std::string_view) override { return nullptr; }
   bool client_gone() override { return false; }
   bool replied() const override { return done; }
