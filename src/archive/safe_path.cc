@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "base/file.h"
+
 namespace berth::archive {
 
 namespace {
@@ -26,26 +28,12 @@ Result<UniqueFd> openat2_rel(int rootfd, const std::string& rel, int flags, uint
 }  // namespace
 
 Result<std::string> clean_entry_path(std::string_view name) {
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i <= name.size()) {
-    size_t j = name.find('/', i);
-    if (j == std::string_view::npos) j = name.size();
-    std::string_view c = name.substr(i, j - i);
-    if (c == "..") {
-      if (parts.empty()) return fail(ErrorKind::InvalidArgument, "path escapes the layer");
-      parts.pop_back();
-    } else if (!c.empty() && c != ".") {
-      parts.push_back(c);
-    }
-    i = j + 1;
-  }
-  std::string out;
-  for (auto p : parts) {
-    if (!out.empty()) out += '/';
-    out += p;
-  }
-  return out;
+  // Tar names are relative to the layer even with a leading '/'.
+  while (!name.empty() && name.front() == '/') name.remove_prefix(1);
+  std::string out = clean_path(name);
+  if (out == "..") return fail(ErrorKind::InvalidArgument, "path escapes the layer");
+  if (out.starts_with("../")) return fail(ErrorKind::InvalidArgument, "path escapes the layer");
+  return out == "." ? std::string() : out;
 }
 
 std::pair<std::string, std::string> split_parent(std::string_view rel) {

@@ -10,22 +10,12 @@
 #include "base/file.h"
 #include "runtime/cgroup/internal.h"
 #include "runtime/cgroup/manager.h"
+#include "temp_dir.h"
 
 namespace berth::cgroup {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-cgroup-test-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { (void)remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test_util::TempDir;
 
 void touch(const std::string& path, const std::string& content = "") {
   ASSERT_TRUE(mkdir_all(path.substr(0, path.rfind('/'))));

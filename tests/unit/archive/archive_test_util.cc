@@ -22,17 +22,6 @@
 
 namespace berth::archive::test_support {
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/berth-archive-test-XXXXXX";
-  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 namespace {
 
 void put_octal(char* field, size_t width, uint64_t v) {

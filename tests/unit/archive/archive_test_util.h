@@ -10,22 +10,11 @@
 
 #include "archive/apply.h"
 #include "base/error.h"
+#include "temp_dir.h"
 
 namespace berth::archive::test_support {
 
-// A fresh directory under /tmp, removed (recursively) at the end of the test.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(std::string_view rel) const { return path_ + "/" + std::string(rel); }
-
- private:
-  std::string path_;
-};
+using TempDir = test_util::TempDir;
 
 struct TarEntry {
   std::string name;

@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "base/time.h"
+#include "temp_dir.h"
 
 namespace berth::logs {
 namespace {
@@ -25,14 +26,7 @@ std::vector<Entry> read_all(const std::string& path, int max_file) {
   return out;
 }
 
-struct TempDir {
-  TempDir() {
-    char t[] = "/tmp/berth-logs-XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() { remove_all(path); }
-  std::string path;
-};
+using test_util::TempDir;
 
 TEST(LogConfig, SizesAndOptions) {
   EXPECT_EQ(*parse_size("10m"), 10u << 20);
@@ -52,7 +46,7 @@ TEST(LogConfig, SizesAndOptions) {
 
 TEST(LogWriter, LinesStreamsAndPartialLines) {
   TempDir d;
-  std::string path = d.path + "/c-json.log";
+  std::string path = d.path() + "/c-json.log";
   auto w = Writer::open(path, LogConfig{});
   ASSERT_TRUE(w);
   (*w)->write(1, "one\ntw");
@@ -71,7 +65,7 @@ TEST(LogWriter, LinesStreamsAndPartialLines) {
 
 TEST(LogWriter, RotationKeepsMaxFilesInOrder) {
   TempDir d;
-  std::string path = d.path + "/c-json.log";
+  std::string path = d.path() + "/c-json.log";
   LogConfig cfg;
   cfg.max_size = 300;
   cfg.max_file = 3;
@@ -89,7 +83,7 @@ TEST(LogWriter, RotationKeepsMaxFilesInOrder) {
 
 TEST(LogWriter, NoneWritesNothing) {
   TempDir d;
-  std::string path = d.path + "/c-json.log";
+  std::string path = d.path() + "/c-json.log";
   LogConfig cfg;
   cfg.driver = "none";
   auto w = Writer::open(path, cfg);

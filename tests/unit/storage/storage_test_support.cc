@@ -25,28 +25,9 @@
 
 namespace berth::storage::testing {
 
-ScratchDir::ScratchDir() {
-  std::string t = "/tmp/berth-storage-XXXXXX";
-  if (!mkdtemp(t.data())) ADD_FAILURE() << "mkdtemp: " << strerror(errno);
-  path_ = t;
-}
-
-ScratchDir::~ScratchDir() {
-  if (path_.empty()) return;
-  unmount_below(path_);
-  (void)remove_all(path_);
-}
-
 std::vector<std::string> mounts_below(const std::string& dir) {
   auto m = mounts_under(dir);
   return m ? *m : std::vector<std::string>{};
-}
-
-void unmount_below(const std::string& dir) {
-  auto points = mounts_below(dir);
-  for (auto it = points.rbegin(); it != points.rend(); ++it) {
-    if (umount2(it->c_str(), 0) < 0) umount2(it->c_str(), MNT_DETACH);
-  }
 }
 
 namespace {

@@ -9,25 +9,12 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+#include "temp_dir.h"
 
 namespace berth::storage::testing {
 
-// A directory under /tmp (ext4 here, so overlay can use it), removed with everything
-// mounted below it.
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Unmounts everything at or below dir, deepest first.
-void unmount_below(const std::string& dir);
+using ScratchDir = test_util::TempDir;
+using test_util::unmount_below;
 // Mount points at or below dir.
 std::vector<std::string> mounts_below(const std::string& dir);
 
