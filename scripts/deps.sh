@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build pkg-config clang-format
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
-  libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev python3-docker libssl-dev libisal-dev
+  libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev libisal-dev
   busybox-static curl jq sqlite3 bats procps iproute2 util-linux python3
   # interop references and benchmarks
   docker.io runc crun hyperfine skopeo umoci btrfs-progs

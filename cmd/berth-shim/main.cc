@@ -38,12 +38,17 @@ int main(int argc, char** argv) {
   if (pid < 0) return 1;
   if (pid > 0) _exit(0);
   setsid();
+  // Nothing berthd's own parent left open lives on in the shim (or its containers).
+  if (ready_fd > 3) close_range(3, static_cast<unsigned>(ready_fd) - 1, 0);
+  close_range(static_cast<unsigned>(ready_fd) + 1, ~0U, 0);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   dup2(null, 0);
   dup2(null, 1);
   int logfd =
       open((cfg.dir + "/shim.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   dup2(logfd >= 0 ? logfd : null, 2);
+  if (logfd > 2) close(logfd);
+  if (null > 2) close(null);
   if (chdir("/") != 0) return 1;
   berth::log::configure("", false, false);
   return berth::shim::run(cfg, ready_fd);

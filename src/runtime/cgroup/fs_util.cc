@@ -166,7 +166,14 @@ bool is_cgroup2_fs(const std::string& dir) {
 }
 
 Status make_cgroup_dirs(const std::string& mountpoint, const std::string& path) {
-  return mkdir_all(path_join(mountpoint, path));
+  // A shared parent (/berth) may be removed by whoever emptied it between our mkdir of the
+  // parent and of the leaf: that is an ENOENT, and trying again recreates the parent.
+  Status st;
+  for (int i = 0; i < 3; ++i) {
+    st = mkdir_all(path_join(mountpoint, path));
+    if (st || st.error().sys_errno() != ENOENT) return st;
+  }
+  return st;
 }
 
 Status enable_controllers(const std::string& mountpoint, const std::string& path,

@@ -27,6 +27,9 @@ runtime_teardown() {
   # Anything mounted under the test dir (none expected) is detached before removal.
   grep -o " $TMP[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
   rm -rf "$TMP"
+  # The runtime's default parent (/berth) once no container uses it; rmdir leaves it to
+  # a test that still has containers there (and the runtime retries a vanished parent).
+  rmdir /sys/fs/cgroup/*/berth /sys/fs/cgroup/berth 2>/dev/null || true
 }
 
 rt() { "$RT" --root "$STATE" "$@"; }
