@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <signal.h>
 #include <sys/capability.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -213,6 +215,21 @@ Status finalize_process(const oci::Process& p, const oci::Seccomp* seccomp, bool
 Status exec_process(const oci::Process& p, const oci::Seccomp* seccomp,
                     const std::string& executable) {
   std::vector<std::string> env = complete_env(p.env, p.user.uid);
+  // The process starts clean: no signal blocked or ignored because a shim, daemon or shell
+  // above us blocked or ignored it (a container's `trap ... TERM` must see its TERM).
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  // Raw rt_sigaction: glibc refuses the two real-time signals it reserves for itself.
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl{SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
   // With no_new_privs the filter can wait until the last moment, so nothing the runtime does
   // itself has to pass it.
   if (seccomp && p.no_new_privileges) BERTH_TRY(apply_seccomp(*seccomp));
