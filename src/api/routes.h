@@ -6,13 +6,12 @@
 
 namespace berth::api {
 
+// The request body as JSON: empty is {}, malformed is a 400.
+Result<nlohmann::json> parse_body(Conn& c);
+
 void add_system_routes(Router& r, daemon::Daemon& d);
 void add_container_routes(Router& r, daemon::Daemon& d);
 void add_image_routes(Router& r, daemon::Daemon& d);
-
-// Copies between a hijacked client and a shim connection until the shim closes. `tty`:
-// the shim's frames are unwrapped into a raw stream.
-void proxy_stream(RawStream& client, int shim_fd, bool tty, bool client_stdin,
-                  const std::string& detach_keys);
+void add_exec_routes(Router& r, daemon::Daemon& d);
 
 }  // namespace berth::api

@@ -10,6 +10,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "api/stream_proxy.h"
 #include "base/io.h"
 #include "base/strings.h"
 #include "base/time.h"
@@ -18,8 +19,6 @@
 namespace berth::api {
 
 using nlohmann::json;
-
-namespace {
 
 Result<json> parse_body(Conn& c) {
   BERTH_ASSIGN(std::string body, c.body());
@@ -30,6 +29,8 @@ Result<json> parse_body(Conn& c) {
                 "invalid JSON: unexpected end of JSON input or syntax error");
   return j;
 }
+
+namespace {
 
 json summary(daemon::Container& c) {
   std::lock_guard<std::mutex> l(c.mu);
@@ -232,81 +233,6 @@ Status stream_logs(daemon::Daemon& d, Request& req, Conn& c) {
 
 }  // namespace
 
-void proxy_stream(RawStream& client, int shim_fd, bool tty, bool client_stdin,
-                  const std::string& detach_keys) {
-  // client -> shim (stdin) on its own thread; shim -> client here
-  std::vector<unsigned char> keys;
-  std::string dk = detach_keys.empty() ? "ctrl-p,ctrl-q" : detach_keys;
-  for (auto& k : split(dk, ',')) {
-    if (k.size() == 6 && k.starts_with("ctrl-")) {
-      char ch = k[5];
-      if (ch >= 'a' && ch <= 'z')
-        keys.push_back(static_cast<unsigned char>(ch - 'a' + 1));
-      else if (ch == '@')
-        keys.push_back(0);
-      else if (ch == '[')
-        keys.push_back(27);
-    } else if (k.size() == 1) {
-      keys.push_back(static_cast<unsigned char>(k[0]));
-    }
-  }
-  std::thread in_thread;
-  if (client_stdin) {
-    in_thread = std::thread([&client, shim_fd, keys, tty] {
-      char buf[32768];
-      size_t matched = 0;
-      for (;;) {
-        ssize_t n = client.read(buf, sizeof buf);
-        if (n <= 0) break;
-        std::string out;
-        bool detach = false;
-        for (ssize_t i = 0; i < n; ++i) {
-          unsigned char ch = static_cast<unsigned char>(buf[i]);
-          if (tty && !keys.empty() && ch == keys[matched]) {
-            if (++matched == keys.size()) {
-              detach = true;
-              break;
-            }
-            continue;
-          }
-          for (size_t k = 0; k < matched; ++k) out += static_cast<char>(keys[k]);
-          matched = 0;
-          out += buf[i];
-        }
-        if (!out.empty() && !send_all(shim_fd, out)) break;
-        if (detach) {
-          ::shutdown(shim_fd, SHUT_RDWR);  // ends the output side too
-          return;
-        }
-      }
-      ::shutdown(shim_fd, SHUT_WR);  // stdin's EOF
-    });
-  }
-  shim::FrameReader fr;
-  char buf[32768];
-  for (;;) {
-    ssize_t n = ::read(shim_fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    fr.feed(buf, static_cast<size_t>(n));
-    uint8_t s;
-    std::string payload;
-    bool ok_write = true;
-    while (fr.next(s, payload)) {
-      if (s != shim::kStdout && s != shim::kStderr) continue;
-      ok_write = tty ? client.write_all(payload) : client.write_all(shim::frame(s, payload));
-      if (!ok_write) break;
-    }
-    if (!ok_write) break;
-  }
-  client.shutdown_write();
-  ::shutdown(shim_fd, SHUT_RDWR);
-  if (in_thread.joinable()) {
-    ::shutdown(client.fd(), SHUT_RD);
-    in_thread.join();
-  }
-}
-
 void add_container_routes(Router& r, daemon::Daemon& d) {
   r.add("POST", "/containers/create", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(json body, parse_body(c));
@@ -414,7 +340,8 @@ void add_container_routes(Router& r, daemon::Daemon& d) {
       return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
     });
     if (!shim_fd) return ok();  // the stream is ours now; closing it tells the client
-    proxy_stream(*client, shim_fd->get(), tty, in, req.q("detachKeys").value_or(""));
+    proxy_stream(*client, shim_fd->get(),
+                 {.tty = tty, .client_stdin = in, .detach_keys = req.q("detachKeys").value_or("")});
     return ok();
   });
   r.add("POST", "/containers/{id}/resize", [&d](Request& req, Conn& c) -> Status {

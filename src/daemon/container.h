@@ -69,6 +69,9 @@ struct Container {
 nlohmann::json inspect_json(const Container& c, const std::string& driver,
                             const std::string& rootfs_dir);
 
+// 64 hex digits from the system's CSPRNG: container and exec IDs.
+std::string random_id();
+
 // "2 seconds", "About a minute", "5 hours" as Docker's units.HumanDuration.
 std::string human_duration(int64_t seconds);
 

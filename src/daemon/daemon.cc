@@ -19,18 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string random_id() {
-  unsigned char b[32];
-  RAND_bytes(b, sizeof b);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
-}
-
 std::string random_name() {
   static const char* left[] = {"brave", "calm", "eager", "fervent", "gallant", "happy",
                                "jolly", "keen", "lucid", "nifty",   "quirky",  "serene"};
@@ -441,6 +429,7 @@ Status Daemon::remove(const std::string& ref, bool force) {
     containers_.erase(c->id);
     names_.erase(c->name);
   }
+  forget_execs(c->id);
   emit(*c, "destroy");
   c->cv.notify_all();
   return ok();

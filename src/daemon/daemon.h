@@ -15,6 +15,7 @@
 #include "base/unique_fd.h"
 #include "daemon/container.h"
 #include "daemon/events.h"
+#include "daemon/exec.h"
 #include "image/store.h"
 #include "shim/protocol.h"
 
@@ -58,6 +59,18 @@ class Daemon {
   Result<UniqueFd> attach(const std::shared_ptr<Container>& c, bool in, bool out, bool err,
                           const std::function<bool()>& gone);
   nlohmann::json inspect(const Container& c);
+
+  // exec
+  Result<std::string> exec_create(const std::string& ref, const nlohmann::json& config);
+  Result<std::shared_ptr<Exec>> exec_get(const std::string& id);
+  // Starts the process. The connection then carries its output frames, kStarted with its pid
+  // and kExit with its status: pass those to exec_control.
+  Result<UniqueFd> exec_start(const std::shared_ptr<Exec>& e, bool attach_stdin);
+  void exec_control(const std::shared_ptr<Exec>& e, uint8_t frame, const std::string& payload);
+  // Reads the rest of an exec's connection on a thread of its own, for its exit status (a
+  // detached exec, or one whose client went away). `frames` holds what was read already.
+  void exec_drain(std::shared_ptr<Exec> e, UniqueFd conn, shim::FrameReader frames);
+  Status exec_resize(const std::string& id, int h, int w);
   std::string container_dir(const std::string& id) const;
   std::string shim_dir(const std::string& id) const;
 
@@ -92,6 +105,7 @@ class Daemon {
   Result<std::string> reserve_name(const std::string& name, const std::string& id);
   void emit(const Container& c, const std::string& action,
             std::map<std::string, std::string> extra = {});
+  void forget_execs(const std::string& container_id);
 
   Config cfg_;
   std::unique_ptr<image::Store> images_;
@@ -99,6 +113,8 @@ class Daemon {
   std::mutex mu_;  // containers_ and names_
   std::map<std::string, std::shared_ptr<Container>> containers_;
   std::map<std::string, std::string> names_;  // "/name" -> id
+  std::mutex execs_mu_;
+  std::map<std::string, std::shared_ptr<Exec>> execs_;
   Events events_;
 };
 

@@ -322,11 +322,8 @@ void Shim::start_exec(Client& c, const nlohmann::json& req) {
   }
   if (!pid) {
     std::string m = pid.error().message();
-    int code =
-        (m.find("not found") != std::string::npos || m.find("No such file") != std::string::npos)
-            ? 127
-            : 126;
-    return fail_exec(code, "OCI runtime exec failed: " + m);
+    // Docker reports any exec that could not start as 126, a missing binary included.
+    return fail_exec(126, "OCI runtime exec failed: " + m);
   }
   c.exec_pid = *pid;
   // The pid goes first, so the daemon can resize this exec's tty.
