@@ -13,5 +13,6 @@ void add_system_routes(Router& r, daemon::Daemon& d);
 void add_container_routes(Router& r, daemon::Daemon& d);
 void add_image_routes(Router& r, daemon::Daemon& d);
 void add_exec_routes(Router& r, daemon::Daemon& d);
+void add_volume_routes(Router& r, daemon::Daemon& d);
 
 }  // namespace berth::api

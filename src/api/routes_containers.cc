@@ -14,6 +14,7 @@
 #include "base/io.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "daemon/mount_points.h"
 #include "logs/log_file.h"
 
 namespace berth::api {
@@ -49,7 +50,7 @@ json summary(daemon::Container& c) {
           {"Status", c.status_text()},
           {"HostConfig", {{"NetworkMode", mode}}},
           {"NetworkSettings", {{"Networks", json::object()}}},
-          {"Mounts", json::array()}};
+          {"Mounts", daemon::mounts_for_inspect(c.mount_points)}};
 }
 
 Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
@@ -299,8 +300,8 @@ void add_container_routes(Router& r, daemon::Daemon& d) {
   });
   r.add("DELETE", "/containers/{id}", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(bool force, req.q_bool("force"));
-    BERTH_TRY(req.q_bool("v"));
-    BERTH_TRY(d.remove(req.params[0], force));
+    BERTH_ASSIGN(bool volumes, req.q_bool("v"));
+    BERTH_TRY(d.remove(req.params[0], force, volumes));
     c.no_content();
     return ok();
   });

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include "base/time.h"
+#include "daemon/mount_points.h"
 
 namespace berth::daemon {
 
@@ -29,6 +30,7 @@ nlohmann::json Container::to_disk() const {
           {"Args", args},
           {"Config", config},
           {"HostConfig", host_config},
+          {"MountPoints", mount_points},
           {"State",
            {{"Status", state.status},
             {"Running", state.running},
@@ -67,6 +69,7 @@ Result<std::unique_ptr<Container>> Container::from_disk(const nlohmann::json& j)
     c->args = j.value("Args", std::vector<std::string>{});
     c->config = j.value("Config", nlohmann::json::object());
     c->host_config = j.value("HostConfig", nlohmann::json::object());
+    c->mount_points = j.value("MountPoints", nlohmann::json::array());
     auto s = j.value("State", nlohmann::json::object());
     c->state.status = s.value("Status", "created");
     c->state.running = s.value("Running", false);
@@ -186,7 +189,7 @@ nlohmann::json inspect_json(const Container& c, const std::string& driver,
       {"GraphDriver",
        {{"Name", driver},
         {"Data", {{"MergedDir", rootfs_dir}, {"UpperDir", ""}, {"WorkDir", ""}}}}},
-      {"Mounts", nlohmann::json::array()},
+      {"Mounts", mounts_for_inspect(c.mount_points)},
       {"Config", c.config},
       {"NetworkSettings",
        {{"Bridge", ""},

@@ -39,8 +39,9 @@ struct Container {
   std::string image_ref;  // as the client named it
   std::string path;
   std::vector<std::string> args;
-  nlohmann::json config;       // Docker's Config
-  nlohmann::json host_config;  // Docker's HostConfig
+  nlohmann::json config;                                  // Docker's Config
+  nlohmann::json host_config;                             // Docker's HostConfig
+  nlohmann::json mount_points = nlohmann::json::array();  // see mount_points.h
   State state;
   int restart_count = 0;
   bool has_been_started = false;

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "daemon/mount_points.h"
 #include "daemon/spec.h"
 #include "logs/log_file.h"
 
@@ -58,6 +59,12 @@ void merge_image_config(json& cfg, const json& img) {
     cfg["Healthcheck"] = img["Healthcheck"];
   if (!cfg.contains("ExposedPorts") && img.contains("ExposedPorts"))
     cfg["ExposedPorts"] = img["ExposedPorts"];
+  // the image's VOLUMEs and the request's together
+  if (img.contains("Volumes") && img["Volumes"].is_object()) {
+    json vols = img["Volumes"];
+    if (cfg.contains("Volumes") && cfg["Volumes"].is_object()) vols.update(cfg["Volumes"]);
+    cfg["Volumes"] = vols;
+  }
 }
 
 // The CLI sends null for every unset list and map: drop them, so defaults apply.
@@ -120,6 +127,7 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   BERTH_TRY(mkdir_all(cfg.exec_root + "/containers", 0700));
   BERTH_TRY(mkdir_all(cfg.exec_root + "/runtime", 0700));
   BERTH_ASSIGN(d->images_, image::Store::open(cfg.data_root, cfg.storage_driver));
+  BERTH_ASSIGN(d->volumes_, VolumeStore::open(cfg.data_root + "/volumes"));
   // container records
   std::string dir = cfg.data_root + "/containers";
   if (DIR* dp = opendir(dir.c_str())) {
@@ -271,11 +279,22 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   auto cleanup = Defer([&] { remove_all(dir); });
   c->log_path = dir + "/" + c->id + "-json.log";
   BERTH_TRY(write_etc_files(*c));
+  auto mounts_of = [this](const std::string& ref) -> Result<json> {
+    BERTH_ASSIGN(auto other, get(ref));
+    std::lock_guard<std::mutex> l(other->mu);
+    return other->mount_points;
+  };
+  BERTH_ASSIGN(c->mount_points, resolve_mount_points(cfg, hc, *volumes_, mounts_of));
+  auto drop_anonymous = Defer([&] {
+    for (auto& p : c->mount_points)
+      if (p.value("Anonymous", false)) volumes_->remove(p.value("Name", ""));
+  });
   { BERTH_TRY(images()->create_container_layer(c->id, img.record.id)); }
   if (auto st = save(*c); !st) {
     images()->remove_container_layer(c->id);
     return std::unexpected(st.error());
   }
+  drop_anonymous.dismiss();
   cleanup.dismiss();
   unreserve.dismiss();
   {
@@ -385,7 +404,7 @@ Status Daemon::rename(const std::string& ref, const std::string& new_name) {
   return ok();
 }
 
-Status Daemon::remove(const std::string& ref, bool force) {
+Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   BERTH_ASSIGN(auto c, get(ref));
   bool running;
   {
@@ -432,6 +451,12 @@ Status Daemon::remove(const std::string& ref, bool force) {
   forget_execs(c->id);
   emit(*c, "destroy");
   c->cv.notify_all();
+  if (volumes)
+    for (auto& p : c->mount_points)
+      if (p.value("Anonymous", false))
+        if (auto st = remove_volume(p.value("Name", ""), false);
+            !st && st.error().kind() != ErrorKind::NotFound)
+          log::warn("remove volume {}: {}", p.value("Name", ""), st.error().message());
   return ok();
 }
 

@@ -16,6 +16,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/exec.h"
+#include "daemon/volumes.h"
 #include "image/store.h"
 #include "shim/protocol.h"
 
@@ -48,7 +49,8 @@ class Daemon {
   Result<bool> stop(const std::string& ref, std::optional<int> timeout);
   Status kill(const std::string& ref, const std::string& signal);
   Status restart(const std::string& ref, std::optional<int> timeout);
-  Status remove(const std::string& ref, bool force);
+  // `volumes`: its anonymous volumes go too (rm -v, and --rm).
+  Status remove(const std::string& ref, bool force, bool volumes = false);
   Status pause(const std::string& ref, bool pause);
   Status rename(const std::string& ref, const std::string& new_name);
   // Blocks until the condition holds; `gone()` aborts (the client disconnected).
@@ -59,6 +61,13 @@ class Daemon {
   Result<UniqueFd> attach(const std::shared_ptr<Container>& c, bool in, bool out, bool err,
                           const std::function<bool()>& gone);
   nlohmann::json inspect(const Container& c);
+
+  // volumes
+  VolumeStore& volumes() { return *volumes_; }
+  // IDs of the containers (in any state) that mount the volume.
+  std::vector<std::string> volume_users(const std::string& name);
+  Status remove_volume(const std::string& name, bool force);
+  void emit_volume(const std::string& name, const std::string& action);
 
   // exec
   Result<std::string> exec_create(const std::string& ref, const nlohmann::json& config);
@@ -106,9 +115,14 @@ class Daemon {
   void emit(const Container& c, const std::string& action,
             std::map<std::string, std::string> extra = {});
   void forget_execs(const std::string& container_id);
+  // Volumes a starting container uses: mounted where their options say so, and filled with
+  // the image's content on first use. release_volumes undoes acquire_volumes.
+  Status acquire_volumes(nlohmann::json& mount_points, const std::string& rootfs);
+  void release_volumes(const nlohmann::json& mount_points);
 
   Config cfg_;
   std::unique_ptr<image::Store> images_;
+  std::unique_ptr<VolumeStore> volumes_;
   std::mutex images_mu_;
   std::mutex mu_;  // containers_ and names_
   std::map<std::string, std::shared_ptr<Container>> containers_;

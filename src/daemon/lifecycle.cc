@@ -97,6 +97,20 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
                              : (m.find("permission denied") != std::string::npos ? 126 : 128);
     save(*c);
   };
+  json points;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    points = c->mount_points;
+  }
+  if (auto st = acquire_volumes(points, rootfs); !st) {
+    record_failure(st.error());
+    return std::unexpected(st.error());
+  }
+  Defer release([&] { release_volumes(points); });
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    c->mount_points = points;  // copy-ups done
+  }
   SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id)};
   auto spec = build_spec(*c, in);
   if (!spec) {
@@ -178,6 +192,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     return std::unexpected(st.error());
   }
   unmount.dismiss();
+  release.dismiss();
   {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.running = true;
@@ -276,6 +291,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     save(*c);
   }
   { images()->unmount_container_layer(c->id); }
+  release_volumes(c->mount_points);  // fixed after create: no lock needed to read
   if (st.oom_killed) emit(*c, "oom");
   emit(*c, "die", {{"exitCode", std::to_string(st.exit_code)}});
   {
@@ -284,7 +300,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     c->cv.notify_all();
   }
   if (autoremove) {
-    if (auto r = remove(c->id, false); !r)
+    if (auto r = remove(c->id, false, true); !r)
       log::warn("auto-remove {}: {}", c->id, r.error().message());
     return;
   }
@@ -469,6 +485,10 @@ void Daemon::restore() {
         std::lock_guard<std::mutex> l(c->mu);
         c->shim_up = path_exists(shim::socket_path(dir)) && !path_exists(shim::exit_path(dir));
       }
+      // its volumes count it as a user again (their mounts stayed up)
+      json points = c->mount_points;
+      if (auto st = acquire_volumes(points, ""); !st)
+        log::warn("container {}: volumes: {}", c->id, st.error().message());
       // alive: wait for its exit as before; gone: monitor reads exit.json (or records 255)
       std::thread([this, c] { monitor(c); }).detach();
       continue;

@@ -4,10 +4,12 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "base/file.h"
 #include "base/strings.h"
+#include "daemon/mount_points.h"
 #include "oci/spec.h"
 #include "runtime/names.h"
 
@@ -77,50 +79,16 @@ Result<json> rlimits(const json& hc) {
   return out;
 }
 
-// "src:dst[:opts]" binds: every check happens here, so create (validation) and start agree.
-struct Bind {
-  std::string source, destination;
-  json options;
-};
-
-Result<Bind> parse_bind(const std::string& spec) {
-  auto parts = split(spec, ':');
-  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty())
-    return fail(ErrorKind::InvalidArgument, "invalid volume specification: '{}'", spec);
-  if (parts[1].front() != '/')
-    return fail(ErrorKind::InvalidArgument,
-                "invalid volume specification: '{}': invalid mount config for type \"bind\": "
-                "invalid mount path: '{}' mount path must be absolute",
-                spec, parts[1]);
-  if (parts[0].front() != '/')
-    return fail(ErrorKind::InvalidArgument,
-                "invalid volume specification: '{}': named volumes are not supported yet", spec);
-  Bind b{parts[0], parts[1], json::array({"rbind"})};
-  bool ro = false;
-  if (parts.size() == 3) {
-    for (auto& o : split(parts[2], ',')) {
-      if (o == "ro")
-        ro = true;
-      else if (o == "rw" || o == "z" || o == "Z")
-        continue;
-      else if (o == "private" || o == "rprivate" || o == "shared" || o == "rshared" ||
-               o == "slave" || o == "rslave")
-        b.options.push_back(o);
-      else
-        return fail(ErrorKind::InvalidArgument, "invalid mode: {}", o);
-    }
-  }
-  if (ro) b.options.push_back("ro");
-  return b;
-}
-
-Result<json> bind_mount(const std::string& spec) {
-  BERTH_ASSIGN(Bind b, parse_bind(spec));
-  if (!path_exists(b.source)) BERTH_TRY(mkdir_all(b.source, 0755));  // docker creates it
-  return json{{"destination", b.destination},
-              {"type", "bind"},
-              {"source", b.source},
-              {"options", b.options}};
+// A bind or volume mount point (resolved at create) as an OCI mount.
+json oci_mount(const json& p) {
+  json o = json::array({"rbind"});
+  std::string prop = p.value("Propagation", "");
+  if (!prop.empty()) o.push_back(prop);
+  if (!p.value("RW", true)) o.push_back("ro");
+  return {{"destination", p.value("Destination", "")},
+          {"type", "bind"},
+          {"source", p.value("Source", "")},
+          {"options", o}};
 }
 
 json tmpfs_mount(const std::string& dst, const std::string& options) {
@@ -217,28 +185,7 @@ Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& 
 Status validate_host_config(const json& hc) {
   BERTH_TRY(capabilities(hc));
   BERTH_TRY(rlimits(hc));
-  for (auto& b : hc.value("Binds", json::array())) {
-    if (!b.is_string()) return fail(ErrorKind::InvalidArgument, "invalid bind: not a string");
-    BERTH_TRY(parse_bind(b.get<std::string>()));
-  }
-  for (auto& m : hc.value("Mounts", json::array())) {
-    std::string type = m.value("Type", "");
-    std::string target = m.value("Target", "");
-    if (type != "bind" && type != "tmpfs" && type != "volume")
-      return fail(ErrorKind::InvalidArgument, "invalid mount config: mount type unknown: {:?}",
-                  type);
-    if (target.empty() || target.front() != '/')
-      return fail(ErrorKind::InvalidArgument,
-                  "invalid mount config for type {:?}: invalid mount path: {:?} mount path must "
-                  "be absolute",
-                  type, target);
-    if (type == "bind" && !path_exists(m.value("Source", "")))
-      return fail(ErrorKind::InvalidArgument,
-                  "invalid mount config for type \"bind\": bind source path does not exist: {}",
-                  m.value("Source", ""));
-    if (type == "volume")
-      return fail(ErrorKind::InvalidArgument, "volume mounts are not supported yet: {}", target);
-  }
+  BERTH_TRY(validate_mounts(hc));
   std::string rp = hc.value("RestartPolicy", json::object()).value("Name", "");
   if (!rp.empty() && rp != "no" && rp != "always" && rp != "on-failure" && rp != "unless-stopped")
     return fail(ErrorKind::InvalidArgument, "invalid restart policy '{}'", rp);
@@ -321,34 +268,28 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
                       {"source", file},
                       {"options", {"rbind", "rprivate"}}});
   }
-  for (auto& b : hc.value("Binds", json::array())) {
-    BERTH_ASSIGN(json m, bind_mount(b.get<std::string>()));
-    mounts.push_back(m);
+  // The user's binds, volumes and tmpfs, parents before children.
+  std::map<std::string, json> user_mounts;
+  for (auto& p : c.mount_points) {
+    // Docker creates a missing bind source
+    if (p.value("Type", "") == "bind" && !path_exists(p.value("Source", "")))
+      BERTH_TRY(mkdir_all(p.value("Source", ""), 0755));
+    user_mounts[p.value("Destination", "")] = oci_mount(p);
   }
-  json tmpfs = hc.value("Tmpfs", json::object());
+  json tmpfs = hc.value("Tmpfs", json::object());  // named: items() must not dangle
   for (auto& [dst, opts] : tmpfs.items())
-    mounts.push_back(tmpfs_mount(dst, opts.get<std::string>()));
+    user_mounts[clean_path(dst)] = tmpfs_mount(clean_path(dst), opts.get<std::string>());
   for (auto& m : hc.value("Mounts", json::array())) {
-    std::string type = m.value("Type", "");
-    std::string target = m.value("Target", "");
-    if (type == "bind") {
-      json o = json::array({"rbind"});
-      if (m.value("ReadOnly", false)) o.push_back("ro");
-      mounts.push_back({{"destination", target},
-                        {"type", "bind"},
-                        {"source", m.value("Source", "")},
-                        {"options", o}});
-    } else if (type == "tmpfs") {
-      std::string o;
-      auto to = m.value("TmpfsOptions", json::object());
-      if (to.contains("SizeBytes")) o += "size=" + std::to_string(to["SizeBytes"].get<int64_t>());
-      if (to.contains("Mode"))
-        o += (o.empty() ? "" : ",") + fmt::format("mode={:o}", to["Mode"].get<int>());
-      mounts.push_back(tmpfs_mount(target, o));
-    } else {
-      return fail(ErrorKind::InvalidArgument, "volume mounts are not supported yet: {}", target);
-    }
+    if (m.value("Type", "") != "tmpfs") continue;
+    std::string o;
+    auto to = m.value("TmpfsOptions", json::object());
+    if (to.contains("SizeBytes")) o += "size=" + std::to_string(to["SizeBytes"].get<int64_t>());
+    if (to.contains("Mode"))
+      o += (o.empty() ? "" : ",") + fmt::format("mode={:o}", to["Mode"].get<int>());
+    std::string dst = clean_path(m.value("Target", ""));
+    user_mounts[dst] = tmpfs_mount(dst, o);
   }
+  for (auto& [dst, m] : user_mounts) mounts.push_back(m);
 
   // linux
   json& lx = spec["linux"];

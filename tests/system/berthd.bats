@@ -130,7 +130,7 @@ dk() { timeout -k 2 30 docker "$@"; }
   [ "$output" = ex ]
 }
 
-@test "a start that fails leaves no mount, and a bind to a named volume is refused at create" {
+@test "a start that fails leaves no mount, and a bad mount is refused at create" {
   run dk run --name nouser --network none --user nosuchuser busybox true
   [ "$status" -eq 125 ]
   [[ "$output" == *"unable to find user nosuchuser"* ]]
@@ -138,9 +138,9 @@ dk() { timeout -k 2 30 docker "$@"; }
   run grep -c "$id" /proc/self/mountinfo
   [ "$output" = 0 ]
   dk rm nouser
-  run dk create -v somevolume:/data busybox true
+  run dk create --mount type=bind,source=/nonexistent-src,target=/data busybox true
   [ "$status" -ne 0 ]
-  [[ "$output" == *"named volumes are not supported yet"* ]]
+  [[ "$output" == *"bind source path does not exist: /nonexistent-src"* ]]
 }
 
 @test "ps filters (map form from the CLI, list form on the wire) and events since/until" {
