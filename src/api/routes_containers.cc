@@ -334,15 +334,22 @@ void add_container_routes(Router& r, daemon::Daemon& d) {
     auto client = c.hijack(tty ? "application/vnd.docker.raw-stream"
                                : "application/vnd.docker.multiplexed-stream");
     int cfd = client->fd();
-    auto shim_fd = d.attach(ct, in, out, err, [cfd] {
-      struct pollfd p {
-        cfd, POLLRDHUP, 0
-      };
-      return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
-    });
+    shim::FrameReader frames;
+    auto shim_fd = d.attach(
+        ct, in, out, err,
+        [cfd] {
+          struct pollfd p {
+            cfd, POLLRDHUP, 0
+          };
+          return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+        },
+        frames);
     if (!shim_fd) return ok();  // the stream is ours now; closing it tells the client
     proxy_stream(*client, shim_fd->get(),
-                 {.tty = tty, .client_stdin = in, .detach_keys = req.q("detachKeys").value_or("")});
+                 {.tty = tty,
+                  .client_stdin = in,
+                  .detach_keys = req.q("detachKeys").value_or(""),
+                  .frames = &frames});
     return ok();
   });
   r.add("POST", "/containers/{id}/resize", [&d](Request& req, Conn& c) -> Status {

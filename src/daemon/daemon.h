@@ -58,8 +58,10 @@ class Daemon {
                                 const std::function<bool()>& gone);
   // A connection to the running container's shim, for attach (waits for a start when the
   // container is not running, as Docker's attach does).
+  // Returns once the shim confirmed: output from then on reaches it. `frames` holds what
+  // was read past that confirmation.
   Result<UniqueFd> attach(const std::shared_ptr<Container>& c, bool in, bool out, bool err,
-                          const std::function<bool()>& gone);
+                          const std::function<bool()>& gone, shim::FrameReader& frames);
   nlohmann::json inspect(const Container& c);
 
   // volumes

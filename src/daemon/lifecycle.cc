@@ -440,7 +440,7 @@ Result<shim::ExitStatus> Daemon::wait(const std::string& ref, const std::string&
 }
 
 Result<UniqueFd> Daemon::attach(const std::shared_ptr<Container>& c, bool in, bool out, bool err,
-                                const std::function<bool()>& gone) {
+                                const std::function<bool()>& gone, shim::FrameReader& frames) {
   std::unique_lock<std::mutex> l(c->mu);
   c->attaching++;  // until connected: a start waits for us before the process runs
   auto done = Defer([&] {
@@ -457,8 +457,13 @@ Result<UniqueFd> Daemon::attach(const std::shared_ptr<Container>& c, bool in, bo
   }
   if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", c->id);
   l.unlock();
-  return shim::connect(shim_dir(c->id),
-                       {{"op", "attach"}, {"stdin", in}, {"stdout", out}, {"stderr", err}});
+  BERTH_ASSIGN(UniqueFd conn,
+               shim::connect(shim_dir(c->id),
+                             {{"op", "attach"}, {"stdin", in}, {"stdout", out}, {"stderr", err}}));
+  // The start waits for us (attaching > 0) until the shim has taken us on, so no output
+  // from the first moment is lost.
+  BERTH_TRY(shim::await_frame(conn.get(), frames, shim::kAttached, 5000));
+  return conn;
 }
 
 void Daemon::restore() {

@@ -1,9 +1,12 @@
 #include "shim/protocol.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace berth::shim {
@@ -72,6 +75,35 @@ Result<UniqueFd> connect(const std::string& dir, const nlohmann::json& request) 
   if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
     return sys_fail("send to shim");
   return fd;
+}
+
+}  // namespace berth::shim
+
+namespace berth::shim {
+
+Status await_frame(int fd, FrameReader& fr, uint8_t kind, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  char buf[4096];
+  for (;;) {
+    uint8_t s;
+    std::string payload;
+    if (fr.next(s, payload)) {
+      if (s != kind) return fail(ErrorKind::Internal, "shim: unexpected frame {}", int(s));
+      return ok();
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return fail(ErrorKind::Unavailable, "shim: no answer");
+    struct pollfd p {
+      fd, POLLIN, 0
+    };
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(ErrorKind::Unavailable, "shim: connection closed");
+    fr.feed(buf, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace berth::shim

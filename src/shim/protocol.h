@@ -4,7 +4,7 @@
 // unchanged. After the request, the client's bytes are the process's stdin; a half-close is
 // stdin's EOF.
 //
-// Requests: {"op":"attach","stdin":b,"stdout":b,"stderr":b}
+// Requests: {"op":"attach","stdin":b,"stdout":b,"stderr":b}       (kAttached, frames)
 //           {"op":"exec","process":{OCI process},"stdin":b}   (kStarted, frames, kExit)
 //           {"op":"wait"}                                    (kExit when the init exits)
 //           {"op":"resize","exec_pid":0|pid,"h":n,"w":n}     (one line "ok" back)
@@ -20,8 +20,9 @@
 
 namespace berth::shim {
 
-// kStarted carries an exec's pid (for resize); kExit the ExitStatus JSON.
-enum Frame : uint8_t { kStdout = 1, kStderr = 2, kExit = 10, kStarted = 11 };
+// kStarted carries an exec's pid (for resize); kExit the ExitStatus JSON; kAttached (empty)
+// confirms an attach: output from then on reaches this client.
+enum Frame : uint8_t { kStdout = 1, kStderr = 2, kExit = 10, kStarted = 11, kAttached = 12 };
 
 std::string frame(uint8_t stream, std::string_view data);
 
@@ -58,6 +59,10 @@ inline std::string pid_path(const std::string& dir) {
 
 // A name for a unix socket path that fits sun_path (dirfd keeps the dir open while used).
 std::string short_path(const std::string& path, UniqueFd& dirfd);
+
+// Reads from `fd` into `fr` until the first frame arrives; it must be `kind`. Bytes after it
+// stay in `fr`.
+Status await_frame(int fd, FrameReader& fr, uint8_t kind, int timeout_ms);
 
 // Connects to the shim in `dir` and sends `request`.
 Result<UniqueFd> connect(const std::string& dir, const nlohmann::json& request);

@@ -251,6 +251,8 @@ void Shim::handle_request(Client& c) {
     c.want_in = req.value("stdin", false);
     c.want_out = req.value("stdout", true);
     c.want_err = req.value("stderr", true);
+    // From here on this client gets the output: tell it, so a start can wait for that.
+    send_all(c.fd.get(), frame(kAttached, ""));
   } else if (c.op == "exec") {
     start_exec(c, req);
   } else if (c.op == "resize") {
