@@ -26,17 +26,27 @@ void add_exec_routes(Router& r, daemon::Daemon& d) {
       in = e->config.value("AttachStdin", false) && !detach;
       keys = e->config.value("DetachKeys", "");
     }
-    BERTH_ASSIGN(UniqueFd conn, d.exec_start(e, in));
     if (detach) {
+      BERTH_ASSIGN(UniqueFd conn, d.exec_start(e, in));
       d.exec_drain(e, std::move(conn), {});
       c.reply(200, "", "");
       return ok();
     }
+    BERTH_TRY(d.exec_check(e));
     auto client = c.hijack(tty ? "application/vnd.docker.raw-stream"
                                : "application/vnd.docker.multiplexed-stream");
+    // Started only once the response headers are out, as in Docker: clients (docker-py)
+    // that read the headers and then the raw socket would lose output sent with them.
+    auto conn = d.exec_start(e, in);
+    if (!conn) {
+      std::string msg = conn.error().message() + "\r\n";
+      client->write_all(tty ? msg : shim::frame(shim::kStdout, msg));
+      client->shutdown_write();
+      return ok();
+    }
     shim::FrameReader frames;
     auto end = proxy_stream(
-        *client, conn.get(),
+        *client, conn->get(),
         {.tty = tty,
          .client_stdin = in,
          .detach_keys = keys,
@@ -44,7 +54,7 @@ void add_exec_routes(Router& r, daemon::Daemon& d) {
          .keep_shim = true,
          .frames = &frames});
     // Detached, or the client went away: the process runs on; its exit is still recorded.
-    if (end != ProxyEnd::Finished) d.exec_drain(e, std::move(conn), std::move(frames));
+    if (end != ProxyEnd::Finished) d.exec_drain(e, std::move(*conn), std::move(frames));
     return ok();
   });
   r.add("POST", "/exec/{id}/resize", [&d](Request& req, Conn& c) -> Status {

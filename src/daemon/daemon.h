@@ -77,6 +77,9 @@ class Daemon {
   // Starts the process. The connection then carries its output frames, kStarted with its pid
   // and kExit with its status: pass those to exec_control.
   Result<UniqueFd> exec_start(const std::shared_ptr<Exec>& e, bool attach_stdin);
+  // What exec_start checks first (not started yet, the container running): the route asks
+  // before it hijacks the connection, so these are plain HTTP errors.
+  Status exec_check(const std::shared_ptr<Exec>& e);
   void exec_control(const std::shared_ptr<Exec>& e, uint8_t frame, const std::string& payload);
   // Reads the rest of an exec's connection on a thread of its own, for its exit status (a
   // detached exec, or one whose client went away). `frames` holds what was read already.

@@ -52,42 +52,51 @@ Result<std::shared_ptr<Exec>> Daemon::exec_get(const std::string& id) {
   return it->second;
 }
 
-Result<UniqueFd> Daemon::exec_start(const std::shared_ptr<Exec>& e, bool attach_stdin) {
+Status Daemon::exec_check(const std::shared_ptr<Exec>& e) {
   {
     std::lock_guard<std::mutex> l(e->mu);
     if (e->running) return fail(ErrorKind::Conflict, "Exec command {} is already running", e->id);
     if (e->started) return fail(ErrorKind::Conflict, "exec command {} has already run", e->id);
   }
   BERTH_ASSIGN(auto c, get(e->container_id));
+  std::lock_guard<std::mutex> l(c->mu);
+  return check_running(*c);
+}
+
+Result<UniqueFd> Daemon::exec_start(const std::shared_ptr<Exec>& e, bool attach_stdin) {
+  BERTH_TRY(exec_check(e));
+  BERTH_ASSIGN(auto c, get(e->container_id));
   json group_add;
   {
     std::lock_guard<std::mutex> l(c->mu);
-    BERTH_TRY(check_running(*c));
     group_add = c->host_config.value("GroupAdd", json::array());
   }
-  std::string dir = shim_dir(c->id);
-  BERTH_ASSIGN(std::string text, read_file(dir + "/config.json"));
-  json spec = json::parse(text, nullptr, false);
-  if (spec.is_discarded() || !spec.contains("process"))
-    return fail(ErrorKind::Internal, "container {}: unreadable runtime spec", c->id);
-  std::vector<std::string> groups;
-  for (auto& g : group_add)
-    if (g.is_string()) groups.push_back(g);
-  BERTH_ASSIGN(json process,
-               exec_process(spec["process"], spec["root"].value("path", ""), e->config, groups));
   {
-    // claimed before the shim is asked, so two starts cannot both run it
+    // claimed first, so two starts cannot both run it
     std::lock_guard<std::mutex> l(e->mu);
     if (e->started) return fail(ErrorKind::Conflict, "Exec command {} is already running", e->id);
     e->started = e->running = true;
   }
-  auto conn = shim::connect(dir, {{"op", "exec"}, {"process", process}, {"stdin", attach_stdin}});
-  if (!conn) {
+  // Anything that fails from here on is an exec that could not start: Docker's 126.
+  auto failed = [&](const Error& err) -> Result<UniqueFd> {
     std::lock_guard<std::mutex> l(e->mu);
     e->running = false;
     e->exit_code = 126;
-    return std::unexpected(conn.error());
-  }
+    return std::unexpected(err);
+  };
+  std::string dir = shim_dir(c->id);
+  auto text = read_file(dir + "/config.json");
+  if (!text) return failed(text.error());
+  json spec = json::parse(*text, nullptr, false);
+  if (spec.is_discarded() || !spec.contains("process"))
+    return failed(Error(ErrorKind::Internal, "container " + c->id + ": unreadable runtime spec"));
+  std::vector<std::string> groups;
+  for (auto& g : group_add)
+    if (g.is_string()) groups.push_back(g);
+  auto process = exec_process(spec["process"], spec["root"].value("path", ""), e->config, groups);
+  if (!process) return failed(process.error());
+  auto conn = shim::connect(dir, {{"op", "exec"}, {"process", *process}, {"stdin", attach_stdin}});
+  if (!conn) return failed(conn.error());
   emit(*c, "exec_start: " + e->command_line(), {{"execID", e->id}});
   return conn;
 }
