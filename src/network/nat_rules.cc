@@ -1,0 +1,80 @@
+#include "network/nat_rules.h"
+
+#include <fmt/format.h>
+
+namespace berth::network {
+
+namespace {
+
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+}  // namespace
+
+std::string delete_ruleset(const std::string& table) {
+  // `add` first: deleting a table that does not exist would fail the whole batch.
+  return fmt::format(
+      "add table ip {0}\ndelete table ip {0}\nadd table bridge {0}\n"
+      "delete table bridge {0}\n",
+      table);
+}
+
+std::string nat_ruleset(const std::string& table, const std::vector<BridgeRules>& bridges,
+                        const std::vector<PortRule>& ports) {
+  std::string s = delete_ruleset(table);
+  s += fmt::format("table ip {} {{\n", table);
+
+  // Published ports: traffic for a local address, from outside (prerouting) or from the
+  // host itself (output), goes to the container. No proxy process.
+  s += "  chain ports {\n";
+  for (auto& p : ports) {
+    std::string match;
+    if (!p.host_ip.empty() && p.host_ip != "0.0.0.0") match = "ip daddr " + p.host_ip + " ";
+    s += fmt::format("    {}{} dport {} dnat to {}:{}\n", match, p.proto, p.host_port,
+                     p.container_ip, p.container_port);
+  }
+  s += "  }\n";
+  s += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
+       "    fib daddr type local jump ports\n  }\n";
+  s += "  chain output {\n    type nat hook output priority dstnat; policy accept;\n"
+       "    fib daddr type local jump ports\n  }\n";
+
+  s += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
+  for (auto& b : bridges) {
+    std::string br = quoted(b.bridge);
+    // outbound traffic leaves with the host's address
+    if (b.masquerade && !b.internal)
+      s += fmt::format("    ip saddr {} oifname != {} masquerade\n", b.subnet, br);
+    // the host's own 127.0.0.1:port, DNATed to a container, needs a source it can answer
+    s += fmt::format("    oifname {} ip saddr 127.0.0.0/8 masquerade\n", br);
+    // hairpin: a container reaching its own network through a published port
+    s += fmt::format("    oifname {} ip saddr {} ct status dnat masquerade\n", br, b.subnet);
+  }
+  s += "  }\n";
+
+  s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
+  for (auto& b : bridges) {
+    std::string br = quoted(b.bridge);
+    if (b.internal) {
+      s += fmt::format("    iifname {0} oifname != {0} drop\n", br);
+      s += fmt::format("    oifname {0} iifname != {0} drop\n", br);
+    }
+    // networks are isolated from each other
+    for (auto& o : bridges)
+      if (o.bridge != b.bridge)
+        s += fmt::format("    iifname {} oifname {} drop\n", br, quoted(o.bridge));
+  }
+  s += "  }\n}\n";
+
+  // Inter-container traffic on one bridge never reaches the ip family's forward hook (it is
+  // bridged, not routed), so --icc=false is enforced in the bridge family.
+  s += fmt::format("table bridge {} {{\n", table);
+  s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
+  for (auto& b : bridges)
+    if (!b.icc) s += fmt::format("    ibrname {0} obrname {0} drop\n", quoted(b.bridge));
+  s += "  }\n}\n";
+  return s;
+}
+
+}  // namespace berth::network
