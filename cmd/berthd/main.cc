@@ -26,6 +26,12 @@ int main(int argc, char** argv) {
   app.add_option("-s,--storage-driver", cfg.storage_driver, "storage driver");
   app.add_option("--cgroup-parent", cfg.cgroup_parent, "parent cgroup of containers");
   app.add_flag("--no-live-restore", no_live_restore, "stop containers when the daemon stops");
+  app.add_option("-b,--bridge", cfg.net.bridge, "the default bridge's interface name");
+  app.add_option("--bip", cfg.net.bip, "the default bridge's address and subnet (CIDR)");
+  app.add_option("--fixed-cidr", cfg.net.fixed_cidr, "where containers' addresses come from");
+  app.add_option("--default-address-pool", cfg.net.default_address_pools,
+                 "base=CIDR,size=N: subnets for networks");
+  app.add_option("--mtu", cfg.net.mtu, "the MTU of bridges and veths");
   CLI11_PARSE(app, argc, argv);
 
   if (auto text = berth::read_file(config_file)) {
@@ -40,6 +46,15 @@ int main(int argc, char** argv) {
       cfg.storage_driver = j["storage-driver"];
     if (hosts.empty() && j.contains("hosts")) hosts = j["hosts"].get<std::vector<std::string>>();
     if (j.contains("live-restore")) cfg.live_restore = j["live-restore"];
+    if (!app.count("--bridge") && j.contains("bridge")) cfg.net.bridge = j["bridge"];
+    if (!app.count("--bip") && j.contains("bip")) cfg.net.bip = j["bip"];
+    if (!app.count("--fixed-cidr") && j.contains("fixed-cidr"))
+      cfg.net.fixed_cidr = j["fixed-cidr"];
+    if (!app.count("--mtu") && j.contains("mtu")) cfg.net.mtu = j["mtu"];
+    if (!app.count("--default-address-pool") && j.contains("default-address-pools"))
+      for (auto& p : j["default-address-pools"])
+        cfg.net.default_address_pools.push_back(
+            fmt::format("base={},size={}", p.value("base", ""), p.value("size", 0)));
   }
   if (no_live_restore) cfg.live_restore = false;
   if (hosts.empty()) hosts.push_back("unix:///run/berth/berth.sock");
@@ -57,6 +72,7 @@ int main(int argc, char** argv) {
   berth::api::add_image_routes(router, **d);
   berth::api::add_exec_routes(router, **d);
   berth::api::add_volume_routes(router, **d);
+  berth::api::add_network_routes(router, **d);
   berth::api::Server server(
       [&router](berth::api::Request& req, berth::api::Conn& c) { router.dispatch(req, c); });
   for (auto& h : hosts) {

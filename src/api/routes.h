@@ -14,5 +14,6 @@ void add_container_routes(Router& r, daemon::Daemon& d);
 void add_image_routes(Router& r, daemon::Daemon& d);
 void add_exec_routes(Router& r, daemon::Daemon& d);
 void add_volume_routes(Router& r, daemon::Daemon& d);
+void add_network_routes(Router& r, daemon::Daemon& d);
 
 }  // namespace berth::api

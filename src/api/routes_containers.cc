@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "daemon/mount_points.h"
 #include "logs/log_file.h"
+#include "network/ports.h"
 
 namespace berth::api {
 
@@ -44,12 +45,12 @@ json summary(daemon::Container& c) {
           {"ImageID", c.image_id},
           {"Command", cmd},
           {"Created", parse_rfc3339_ns(c.created).value_or(0) / 1000000000},
-          {"Ports", json::array()},
+          {"Ports", network::ports_list(c.network_settings.value("Ports", json::object()))},
           {"Labels", c.config.value("Labels", json::object())},
           {"State", c.state.status},
           {"Status", c.status_text()},
           {"HostConfig", {{"NetworkMode", mode}}},
-          {"NetworkSettings", {{"Networks", json::object()}}},
+          {"NetworkSettings", {{"Networks", c.network_settings.value("Networks", json::object())}}},
           {"Mounts", daemon::mounts_for_inspect(c.mount_points)}};
 }
 

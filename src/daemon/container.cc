@@ -31,6 +31,7 @@ nlohmann::json Container::to_disk() const {
           {"Config", config},
           {"HostConfig", host_config},
           {"MountPoints", mount_points},
+          {"NetworkSettings", network_settings},
           {"State",
            {{"Status", state.status},
             {"Running", state.running},
@@ -70,6 +71,7 @@ Result<std::unique_ptr<Container>> Container::from_disk(const nlohmann::json& j)
     c->config = j.value("Config", nlohmann::json::object());
     c->host_config = j.value("HostConfig", nlohmann::json::object());
     c->mount_points = j.value("MountPoints", nlohmann::json::array());
+    c->network_settings = j.value("NetworkSettings", nlohmann::json::object());
     auto s = j.value("State", nlohmann::json::object());
     c->state.status = s.value("Status", "created");
     c->state.running = s.value("Running", false);
@@ -156,16 +158,15 @@ nlohmann::json inspect_json(const Container& c, const std::string& driver,
     state["Health"] = {{"Status", c.state.health.status},
                        {"FailingStreak", c.state.health.failing_streak},
                        {"Log", c.state.health.log}};
-  std::string mode = c.host_config.value("NetworkMode", "default");
   nlohmann::json networks = nlohmann::json::object();
-  std::string netname = mode == "default" ? "bridge" : mode;
-  if (!netname.starts_with("container:"))
-    networks[netname] = {
-        {"IPAMConfig", nullptr},   {"Links", nullptr},         {"Aliases", nullptr},
-        {"NetworkID", ""},         {"EndpointID", ""},         {"Gateway", ""},
-        {"IPAddress", ""},         {"IPPrefixLen", 0},         {"IPv6Gateway", ""},
-        {"GlobalIPv6Address", ""}, {"GlobalIPv6PrefixLen", 0}, {"MacAddress", ""},
-        {"DriverOpts", nullptr}};
+  if (auto it = c.network_settings.find("Networks");
+      it != c.network_settings.end() && it->is_object())
+    networks = *it;
+  // Docker repeats the default bridge's endpoint at the top level
+  nlohmann::json primary = networks.value("bridge", nlohmann::json::object());
+  auto field = [&](const char* k, nlohmann::json def) {
+    return primary.contains(k) ? primary[k] : def;
+  };
   return {
       {"Id", c.id},
       {"Created", c.created},
@@ -193,22 +194,22 @@ nlohmann::json inspect_json(const Container& c, const std::string& driver,
       {"Config", c.config},
       {"NetworkSettings",
        {{"Bridge", ""},
-        {"SandboxID", ""},
-        {"SandboxKey", ""},
-        {"Ports", nlohmann::json::object()},
+        {"SandboxID", c.network_settings.value("SandboxID", "")},
+        {"SandboxKey", c.network_settings.value("SandboxKey", "")},
+        {"Ports", c.network_settings.value("Ports", nlohmann::json::object())},
         {"HairpinMode", false},
         {"LinkLocalIPv6Address", ""},
         {"LinkLocalIPv6PrefixLen", 0},
         {"SecondaryIPAddresses", nullptr},
         {"SecondaryIPv6Addresses", nullptr},
-        {"EndpointID", ""},
-        {"Gateway", ""},
+        {"EndpointID", field("EndpointID", "")},
+        {"Gateway", field("Gateway", "")},
         {"GlobalIPv6Address", ""},
         {"GlobalIPv6PrefixLen", 0},
-        {"IPAddress", ""},
-        {"IPPrefixLen", 0},
+        {"IPAddress", field("IPAddress", "")},
+        {"IPPrefixLen", field("IPPrefixLen", 0)},
         {"IPv6Gateway", ""},
-        {"MacAddress", ""},
+        {"MacAddress", field("MacAddress", "")},
         {"Networks", networks}}},
   };
 }

@@ -42,6 +42,9 @@ struct Container {
   nlohmann::json config;                                  // Docker's Config
   nlohmann::json host_config;                             // Docker's HostConfig
   nlohmann::json mount_points = nlohmann::json::array();  // see mount_points.h
+  // Docker's NetworkSettings: Networks (EndpointSettings by network name, addresses filled
+  // while running), Ports and SandboxKey. See networking.cc.
+  nlohmann::json network_settings = nlohmann::json::object();
   State state;
   int restart_count = 0;
   bool has_been_started = false;

@@ -128,6 +128,10 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   BERTH_TRY(mkdir_all(cfg.exec_root + "/runtime", 0700));
   BERTH_ASSIGN(d->images_, image::Store::open(cfg.data_root, cfg.storage_driver));
   BERTH_ASSIGN(d->volumes_, VolumeStore::open(cfg.data_root + "/volumes"));
+  network::ControllerConfig ncfg = cfg.net;
+  ncfg.data_root = cfg.data_root;
+  ncfg.exec_root = cfg.exec_root;
+  BERTH_ASSIGN(d->net_, network::Controller::open(ncfg));
   // container records
   std::string dir = cfg.data_root + "/containers";
   if (DIR* dp = opendir(dir.c_str())) {
@@ -233,6 +237,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
     img = std::move(*got);
   }
   json cfg = stripped;
+  json networking = cfg.value("NetworkingConfig", json::object());
   cfg.erase("HostConfig");
   cfg.erase("NetworkingConfig");
   merge_image_config(cfg, img.config.container_config());
@@ -274,6 +279,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
     if (v.is_string()) lopts[k] = v;
   BERTH_TRY(logs::parse_log_config(hc["LogConfig"].value("Type", ""), lopts));
   c->host_config = hc;
+  BERTH_TRY(plan_networks(*c, networking));
   std::string dir = container_dir(c->id);
   BERTH_TRY(mkdir_all(dir, 0710));
   auto cleanup = Defer([&] { remove_all(dir); });

@@ -18,6 +18,7 @@
 #include "daemon/exec.h"
 #include "daemon/volumes.h"
 #include "image/store.h"
+#include "network/controller.h"
 #include "shim/protocol.h"
 
 namespace berth::daemon {
@@ -29,6 +30,7 @@ struct Config {
   std::string cgroup_parent = "/berth";
   std::string shim_path;  // berth-shim, found next to berthd by default
   bool live_restore = true;
+  network::ControllerConfig net;
 };
 
 struct CreateResult {
@@ -70,6 +72,16 @@ class Daemon {
   std::vector<std::string> volume_users(const std::string& name);
   Status remove_volume(const std::string& name, bool force);
   void emit_volume(const std::string& name, const std::string& action);
+
+  // networks (networking.cc)
+  network::Controller& networks() { return *net_; }
+  // Containers (by ID) with an endpoint on the network, as network inspect shows them.
+  nlohmann::json network_containers(const network::Network& n);
+  Status connect_network(const std::string& net, const std::string& container,
+                         const nlohmann::json& endpoint_config);
+  Status disconnect_network(const std::string& net, const std::string& container, bool force);
+  void emit_network(const network::Network& n, const std::string& action,
+                    const std::string& container = "");
 
   // exec
   Result<std::string> exec_create(const std::string& ref, const nlohmann::json& config);
@@ -120,6 +132,12 @@ class Daemon {
   void emit(const Container& c, const std::string& action,
             std::map<std::string, std::string> extra = {});
   void forget_execs(const std::string& container_id);
+  // NetworkMode and NetworkingConfig into c.network_settings, at create.
+  Status plan_networks(Container& c, const nlohmann::json& networking_config);
+  // At start: sandbox, endpoints, ports. The netns path for the spec ("" for none and host).
+  Result<std::string> setup_network(const std::shared_ptr<Container>& c);
+  void teardown_network(const std::shared_ptr<Container>& c);
+  void restore_network(const std::shared_ptr<Container>& c, bool running);
   // Volumes a starting container uses: mounted where their options say so, and filled with
   // the image's content on first use. release_volumes undoes acquire_volumes.
   Status acquire_volumes(nlohmann::json& mount_points, const std::string& rootfs);
@@ -128,6 +146,7 @@ class Daemon {
   Config cfg_;
   std::unique_ptr<image::Store> images_;
   std::unique_ptr<VolumeStore> volumes_;
+  std::unique_ptr<network::Controller> net_;
   std::mutex images_mu_;
   std::mutex mu_;  // containers_ and names_
   std::map<std::string, std::shared_ptr<Container>> containers_;

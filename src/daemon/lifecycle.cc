@@ -111,7 +111,13 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     std::lock_guard<std::mutex> l(c->mu);
     c->mount_points = points;  // copy-ups done
   }
-  SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id)};
+  auto netns = setup_network(c);
+  if (!netns) {
+    record_failure(netns.error());
+    return std::unexpected(netns.error());
+  }
+  Defer net_undo([&] { teardown_network(c); });
+  SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id), *netns};
   auto spec = build_spec(*c, in);
   if (!spec) {
     record_failure(spec.error());
@@ -193,6 +199,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   }
   unmount.dismiss();
   release.dismiss();
+  net_undo.dismiss();
   {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.running = true;
@@ -292,6 +299,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
   }
   { images()->unmount_container_layer(c->id); }
   release_volumes(c->mount_points);  // fixed after create: no lock needed to read
+  teardown_network(c);
   if (st.oom_killed) emit(*c, "oom");
   emit(*c, "die", {{"exitCode", std::to_string(st.exit_code)}});
   {
@@ -467,6 +475,16 @@ Result<UniqueFd> Daemon::attach(const std::shared_ptr<Container>& c, bool in, bo
 }
 
 void Daemon::restore() {
+  // addresses and ports the running containers hold, before anything else is handed out
+  for (auto& c : list()) {
+    bool running;
+    {
+      std::lock_guard<std::mutex> l(c->mu);
+      running = c->state.running;
+    }
+    restore_network(c, running);
+  }
+  if (auto st = net_->sync_rules(); !st) log::warn("nftables: {}", st.error().message());
   for (auto& c : list()) {
     bool running;
     {

@@ -192,9 +192,6 @@ Status validate_host_config(const json& hc) {
   if (hc.value("AutoRemove", false) && !rp.empty() && rp != "no")
     return fail(ErrorKind::InvalidArgument,
                 "can't create 'AutoRemove' container with restart policy");
-  std::string nm = hc.value("NetworkMode", "default");
-  if (nm != "default" && nm != "bridge" && nm != "none" && nm != "host")
-    return fail(ErrorKind::NotFound, "network {} not found", nm);
   return ok();
 }
 
@@ -295,7 +292,12 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
   json& lx = spec["linux"];
   json ns =
       json::array({{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}});
-  if (netmode != "host") ns.push_back({{"type", "network"}});
+  // a sandbox the network controller made (bridge networks, container:<id>), the host's
+  // (host), or a fresh empty one (none)
+  if (!in.netns_path.empty())
+    ns.push_back({{"type", "network"}, {"path", in.netns_path}});
+  else if (netmode != "host")
+    ns.push_back({{"type", "network"}});
   lx["namespaces"] = ns;
   if (netmode == "host") spec["hostname"] = host_hostname();
   lx["cgroupsPath"] = in.cgroup_parent + "/" + c.id;

@@ -37,7 +37,7 @@ std::string nat_ruleset(const std::string& table, const std::vector<BridgeRules>
   s += "  }\n";
   s += "  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n"
        "    fib daddr type local jump ports\n  }\n";
-  s += "  chain output {\n    type nat hook output priority dstnat; policy accept;\n"
+  s += "  chain output {\n    type nat hook output priority -100; policy accept;\n"
        "    fib daddr type local jump ports\n  }\n";
 
   s += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
@@ -68,11 +68,16 @@ std::string nat_ruleset(const std::string& table, const std::vector<BridgeRules>
   s += "  }\n}\n";
 
   // Inter-container traffic on one bridge never reaches the ip family's forward hook (it is
-  // bridged, not routed), so --icc=false is enforced in the bridge family.
+  // bridged, not routed), so icc=false is enforced in the bridge family, between the
+  // bridge's ports (the kernel has no bridge-name match there).
   s += fmt::format("table bridge {} {{\n", table);
   s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
-  for (auto& b : bridges)
-    if (!b.icc) s += fmt::format("    ibrname {0} obrname {0} drop\n", quoted(b.bridge));
+  for (auto& b : bridges) {
+    if (b.icc || b.ports.empty()) continue;
+    std::string set;
+    for (auto& p : b.ports) set += (set.empty() ? "" : ", ") + quoted(p);
+    s += fmt::format("    iifname {{ {0} }} oifname {{ {0} }} drop\n", set);
+  }
   s += "  }\n}\n";
   return s;
 }

@@ -13,6 +13,7 @@ struct BridgeRules {
   bool masquerade = true;
   bool icc = true;
   bool internal = false;
+  std::vector<std::string> ports;  // its veths (host side), for icc=false
 };
 
 struct PortRule {

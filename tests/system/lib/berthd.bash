@@ -14,14 +14,34 @@ berthd_start() {
   bash "${BERTH_SRC:?}/scripts/mkrootfs.sh" "$BT/rootfs" $probe >/dev/null
   tar -C "$BT/rootfs" -cf "$BT/rootfs.tar" .
   "$BERTH_BUILD/cmd/berth-image" --data-root "$BT/data" import "$BT/rootfs.tar" busybox:latest >/dev/null
+  berthd_claim_net
   berthd_launch
+}
+
+# A bridge name and a 10.N.0.0/16 of our own: the default bridge gets 10.N.0.0/24 and
+# user networks the /24s after it. N is claimed with an atomic mkdir so parallel test
+# daemons never share a subnet, and skipped if the host routes any of it.
+berthd_claim_net() {
+  export BT_BRIDGE="bt${BT_ID}"
+  local n
+  for n in $(shuf -i 100-249); do
+    ip route show | grep -q "^10\.$n\." && continue
+    mkdir "/tmp/berth-netlock-$n" 2>/dev/null || continue
+    echo "$n" >"$BT/netlock"
+    export BT_NET="10.$n"
+    return 0
+  done
+  echo "no free 10.N.0.0/16 for the test daemon" >&2
+  return 1
 }
 
 berthd_launch() {
   # in a subshell: not a job of the test's shell, so its SIGKILL is not reported
   (setsid "$BERTH_BUILD/cmd/berthd" --config-file /nonexistent --data-root "$BT/data" \
     --exec-root "$BT/exec" -H "$DOCKER_HOST" -p "$BT/berthd.pid" \
-    --cgroup-parent "/berth-test-$BT_ID" >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &)
+    --cgroup-parent "/berth-test-$BT_ID" --bridge "$BT_BRIDGE" --bip "$BT_NET.0.1/24" \
+    --default-address-pool "base=$BT_NET.0.0/16,size=24" \
+    >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &)
   local n=100
   until curl -sf --unix-socket "$BT/berth.sock" http://x/_ping >/dev/null 2>&1; do
     n=$((n - 1)); [ "$n" -gt 0 ] || { tail -n 20 "$BT/berthd.log"; return 1; }
@@ -49,5 +69,30 @@ berthd_cleanup() {
   grep -F " $BT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
+  berthd_cleanup_net
   rm -rf "$BT"
+}
+
+# Bridges (the default one and those of user networks, from the daemon's records), any
+# veth still attached to them, and the daemon's nftables tables.
+berthd_cleanup_net() {
+  local br brs f l
+  brs="${BT_BRIDGE:-}"
+  for f in "$BT"/data/network/*.json; do
+    [ -f "$f" ] || continue
+    br=$(jq -r '.Options["com.docker.network.bridge.name"] // empty' "$f" 2>/dev/null) || true
+    [ -n "$br" ] && brs="$brs $br"
+  done
+  for br in $brs; do
+    ip link show "$br" >/dev/null 2>&1 || continue
+    for l in $(ip -o link show master "$br" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+      ip link delete "$l" 2>/dev/null || true
+    done
+    ip link delete "$br" 2>/dev/null || true
+  done
+  if [ -n "${BT_BRIDGE:-}" ]; then
+    nft delete table ip "berth_$BT_BRIDGE" 2>/dev/null || true
+    nft delete table bridge "berth_$BT_BRIDGE" 2>/dev/null || true
+  fi
+  if [ -f "$BT/netlock" ]; then rmdir "/tmp/berth-netlock-$(cat "$BT/netlock")" 2>/dev/null || true; fi
 }

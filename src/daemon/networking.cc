@@ -1,0 +1,358 @@
+// The daemon's side of networking: which networks a container joins (at create), its
+// sandbox, endpoints and ports (at start and exit, and after a restart), connect and
+// disconnect. The network controller does the kernel work.
+#include "base/file.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "daemon/daemon.h"
+#include "network/ports.h"
+
+namespace berth::daemon {
+
+using network::Endpoint;
+using network::EndpointConfig;
+using nlohmann::json;
+
+namespace {
+
+bool shares_namespace(const std::string& mode) {
+  return mode == "host" || mode == "none" || mode.starts_with("container:");
+}
+
+std::string primary_network(const json& hc) {
+  std::string mode = hc.value("NetworkMode", "default");
+  return mode == "default" ? "bridge" : mode;
+}
+
+EndpointConfig endpoint_config(const json& settings) {
+  EndpointConfig ec;
+  if (settings.contains("Aliases") && settings["Aliases"].is_array())
+    for (auto& a : settings["Aliases"])
+      if (a.is_string()) ec.aliases.push_back(a);
+  json ipam = settings.value("IPAMConfig", json::object());
+  if (ipam.is_object()) ec.ipv4 = ipam.value("IPv4Address", "");
+  ec.mac = settings.value("MacAddress", "");
+  return ec;
+}
+
+// The client's EndpointSettings, checked, as we keep them until the container starts.
+Result<json> planned_endpoint(const network::Network& n, const json& requested) {
+  json ec = requested.is_object() ? requested : json::object();
+  json ipam = ec.value("IPAMConfig", json::object());
+  bool user_defined = !n.predefined;
+  if (ipam.is_object() && !ipam.value("IPv4Address", "").empty() && !user_defined)
+    return fail(ErrorKind::InvalidArgument,
+                "user specified IP address is supported on user defined networks only");
+  json aliases = ec.value("Aliases", json::array());
+  if (aliases.is_array() && !aliases.empty() && !user_defined)
+    return fail(ErrorKind::InvalidArgument,
+                "network-scoped alias is supported only for containers in user defined networks");
+  return json{{"IPAMConfig", ipam.is_object() && !ipam.empty() ? ipam : json(nullptr)},
+              {"Links", nullptr},
+              {"Aliases", aliases.is_array() && !aliases.empty() ? aliases : json(nullptr)},
+              {"MacAddress", ec.value("MacAddress", "")},
+              {"NetworkID", n.id},
+              {"EndpointID", ""},
+              {"Gateway", ""},
+              {"IPAddress", ""},
+              {"IPPrefixLen", 0},
+              {"IPv6Gateway", ""},
+              {"GlobalIPv6Address", ""},
+              {"GlobalIPv6PrefixLen", 0},
+              {"DriverOpts", nullptr},
+              {"DNSNames", nullptr}};
+}
+
+// NetworkSettings.Ports back into bindings (after a restart).
+std::vector<network::PortBinding> bound_ports(const json& ports) {
+  std::vector<network::PortBinding> out;
+  if (!ports.is_object()) return out;
+  for (auto& [key, list] : ports.items()) {
+    auto pp = network::parse_port_proto(key);
+    if (!pp || !list.is_array()) continue;
+    for (auto& b : list) {
+      network::PortBinding p;
+      p.container_port = pp->first;
+      p.proto = pp->second;
+      p.host_ip = b.value("HostIp", "");
+      if (p.host_ip == "0.0.0.0") p.host_ip.clear();
+      p.host_port = std::atoi(b.value("HostPort", "0").c_str());
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+void clear_endpoint(json& ep) {
+  ep["EndpointID"] = "";
+  ep["Gateway"] = "";
+  ep["IPAddress"] = "";
+  ep["IPPrefixLen"] = 0;
+  ep["DNSNames"] = nullptr;
+  // a MAC the user chose stays; one derived from the address goes with it
+}
+
+}  // namespace
+
+Status Daemon::plan_networks(Container& c, const json& networking_config) {
+  std::string mode = c.host_config.value("NetworkMode", "default");
+  json eps = networking_config.is_object()
+                 ? networking_config.value("EndpointsConfig", json::object())
+                 : json::object();
+  if (!eps.is_object()) eps = json::object();
+  if (eps.contains("default")) {  // the CLI's name for the default network
+    eps["bridge"] = eps["default"];
+    eps.erase("default");
+  }
+  json networks = json::object();
+  if (mode.starts_with("container:")) {
+    BERTH_TRY(get(mode.substr(10)));
+  } else {
+    std::string primary = primary_network(c.host_config);
+    BERTH_ASSIGN(auto n, net_->get(primary));
+    json requested = eps.contains(primary) ? eps[primary] : json::object();
+    if (n.driver == "bridge" || n.driver == "host" || n.driver == "null") {
+      BERTH_ASSIGN(json ep, planned_endpoint(n, requested));
+      networks[n.name] = ep;
+    }
+    // more networks at create (API 1.44): joined at start after the first
+    for (auto& [name, cfg] : eps.items()) {
+      if (name == primary || name == n.name || name == n.id) continue;
+      if (shares_namespace(mode))
+        return fail(ErrorKind::InvalidArgument,
+                    "Container cannot be connected to network endpoints: {}", name);
+      BERTH_ASSIGN(auto other, net_->get(name));
+      BERTH_ASSIGN(json ep, planned_endpoint(other, cfg));
+      networks[other.name] = ep;
+    }
+  }
+  c.network_settings = {{"Networks", networks}, {"Ports", json::object()}, {"SandboxKey", ""}};
+  return ok();
+}
+
+Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
+  json hc, settings, exposed;
+  std::string hostname;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    hc = c->host_config;
+    settings = c->network_settings;
+    exposed = c->config.value("ExposedPorts", json::object());
+    hostname = c->config.value("Hostname", c->id.substr(0, 12));
+  }
+  std::string mode = hc.value("NetworkMode", "default");
+  if (mode == "host" || mode == "none") return std::string();
+  if (mode.starts_with("container:")) {
+    BERTH_ASSIGN(auto other, get(mode.substr(10)));
+    std::lock_guard<std::mutex> l(other->mu);
+    if (!other->state.running)
+      return fail(ErrorKind::Conflict, "cannot join network of a non running container: {}",
+                  other->id);
+    std::string key = other->network_settings.value("SandboxKey", "");
+    return key.empty() ? "/proc/" + std::to_string(other->state.pid) + "/ns/net" : key;
+  }
+  BERTH_TRY(net_->create_sandbox(c->id));
+  auto undo = Defer([&] { teardown_network(c); });
+  json& nets = settings["Networks"];
+  std::string primary = primary_network(hc);
+  if (auto n = net_->get(primary)) primary = n->name;
+  std::vector<std::string> order;
+  if (nets.contains(primary)) order.push_back(primary);
+  for (auto& [name, ep] : nets.items())
+    if (name != primary) order.push_back(name);
+  std::string primary_ip;
+  for (size_t i = 0; i < order.size(); ++i) {
+    json& ep = nets[order[i]];
+    BERTH_ASSIGN(Endpoint e, net_->join(c->id, ep.value("NetworkID", order[i]), endpoint_config(ep),
+                                        static_cast<int>(i), i == 0));
+    ep["EndpointID"] = e.id;
+    ep["NetworkID"] = e.network_id;
+    ep["IPAddress"] = e.ip;
+    ep["IPPrefixLen"] = e.prefix;
+    ep["Gateway"] = e.gateway;
+    ep["MacAddress"] = e.mac;
+    if (auto n = net_->get(e.network_id); n && !n->predefined) {
+      json names = json::array({c->name.substr(1), c->id.substr(0, 12)});
+      for (auto& a : e.aliases) names.push_back(a);
+      ep["DNSNames"] = names;
+    }
+    if (i == 0) primary_ip = e.ip;
+    // recorded at once, so a failure later tears this endpoint down too
+    std::lock_guard<std::mutex> l(c->mu);
+    c->network_settings["Networks"][order[i]] = ep;
+    c->network_settings["SandboxKey"] = net_->sandbox_path(c->id);
+  }
+  BERTH_ASSIGN(auto wanted, network::port_bindings(hc, exposed));
+  std::vector<network::PortBinding> bound;
+  if (!wanted.empty()) {
+    if (primary_ip.empty())
+      return fail(ErrorKind::InvalidArgument, "ports cannot be published without a network");
+    BERTH_ASSIGN(bound, net_->publish(c->id, primary_ip, wanted, c->name.substr(1)));
+  }
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    c->network_settings["Ports"] = network::ports_map(bound, exposed);
+    BERTH_TRY(write_etc_files(*c));
+    if (!primary_ip.empty()) {
+      // the container's own name resolves to its address, as in Docker's /etc/hosts
+      std::string hosts = read_file(c->hosts_path).value_or("");
+      BERTH_TRY(write_file_atomic(c->hosts_path, hosts + primary_ip + "\t" + hostname + "\n", 0644,
+                                  false));
+    }
+    save(*c);
+  }
+  undo.dismiss();
+  return net_->sandbox_path(c->id);
+}
+
+void Daemon::teardown_network(const std::shared_ptr<Container>& c) {
+  json settings;
+  std::string mode;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    settings = c->network_settings;
+    mode = c->host_config.value("NetworkMode", "default");
+  }
+  if (shares_namespace(mode)) return;
+  net_->unpublish(c->id);
+  json nets = settings.value("Networks", json::object());
+  for (auto& [name, ep] : nets.items()) {
+    if (ep.value("EndpointID", "").empty()) continue;
+    net_->leave(Endpoint::from_json(name, ep));
+    clear_endpoint(ep);
+  }
+  net_->remove_sandbox(c->id);
+  std::lock_guard<std::mutex> l(c->mu);
+  c->network_settings["Networks"] = nets;
+  c->network_settings["Ports"] = json::object();
+  c->network_settings["SandboxKey"] = "";
+  save(*c);
+}
+
+void Daemon::restore_network(const std::shared_ptr<Container>& c, bool running) {
+  json settings;
+  std::string mode;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    settings = c->network_settings;
+    mode = c->host_config.value("NetworkMode", "default");
+  }
+  if (shares_namespace(mode)) return;
+  if (!running) {
+    // the daemon died between an exit and its cleanup
+    if (!settings.value("SandboxKey", "").empty()) teardown_network(c);
+    return;
+  }
+  std::string primary_ip;
+  json nets = settings.value("Networks", json::object());  // named: items() must not dangle
+  for (auto& [name, ep] : nets.items()) {
+    if (ep.value("EndpointID", "").empty()) continue;
+    net_->restore_endpoint(Endpoint::from_json(name, ep));
+    if (primary_ip.empty()) primary_ip = ep.value("IPAddress", "");
+  }
+  auto bound = bound_ports(settings.value("Ports", json::object()));
+  if (!bound.empty()) net_->restore_ports(c->id, primary_ip, bound);
+}
+
+json Daemon::network_containers(const network::Network& n) {
+  json out = json::object();
+  for (auto& c : list()) {
+    std::lock_guard<std::mutex> l(c->mu);
+    if (!c->state.running) continue;
+    json nets = c->network_settings.value("Networks", json::object());
+    for (auto& [name, ep] : nets.items()) {
+      if (ep.value("NetworkID", "") != n.id || ep.value("EndpointID", "").empty()) continue;
+      out[c->id] = {{"Name", c->name.substr(1)},
+                    {"EndpointID", ep.value("EndpointID", "")},
+                    {"MacAddress", ep.value("MacAddress", "")},
+                    {"IPv4Address",
+                     ep.value("IPAddress", "") + "/" + std::to_string(ep.value("IPPrefixLen", 0))},
+                    {"IPv6Address", ""}};
+    }
+  }
+  return out;
+}
+
+Status Daemon::connect_network(const std::string& net, const std::string& ref,
+                               const json& requested) {
+  BERTH_ASSIGN(auto n, net_->get(net));
+  BERTH_ASSIGN(auto c, get(ref));
+  std::lock_guard<std::mutex> op(c->op_mu);
+  std::string mode;
+  bool running;
+  json nets;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    mode = c->host_config.value("NetworkMode", "default");
+    running = c->state.running;
+    nets = c->network_settings.value("Networks", json::object());
+  }
+  if (shares_namespace(mode) || n.driver != "bridge")
+    return fail(ErrorKind::InvalidArgument,
+                "container sharing network namespace with another container or host cannot be "
+                "connected to any other network");
+  if (nets.contains(n.name))
+    return fail(ErrorKind::PermissionDenied, "endpoint with name {} already exists in network {}",
+                c->name.substr(1), n.name);
+  BERTH_ASSIGN(json ep, planned_endpoint(n, requested));
+  if (running) {
+    int index = 0;
+    for (auto& [name, e] : nets.items()) index += !e.value("EndpointID", "").empty();
+    BERTH_ASSIGN(Endpoint e, net_->join(c->id, n.id, endpoint_config(ep), index, false));
+    ep["EndpointID"] = e.id;
+    ep["IPAddress"] = e.ip;
+    ep["IPPrefixLen"] = e.prefix;
+    ep["Gateway"] = e.gateway;
+    ep["MacAddress"] = e.mac;
+    json names = json::array({c->name.substr(1), c->id.substr(0, 12)});
+    for (auto& a : e.aliases) names.push_back(a);
+    ep["DNSNames"] = names;
+  }
+  std::lock_guard<std::mutex> l(c->mu);
+  c->network_settings["Networks"][n.name] = ep;
+  save(*c);
+  emit_network(n, "connect", c->id);
+  return ok();
+}
+
+Status Daemon::disconnect_network(const std::string& net, const std::string& ref, bool force) {
+  BERTH_ASSIGN(auto c, get(ref));
+  auto n = net_->get(net);
+  if (!n && !force) return std::unexpected(n.error());
+  std::lock_guard<std::mutex> op(c->op_mu);
+  json ep;
+  std::string key;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    json nets = c->network_settings.value("Networks", json::object());
+    for (auto& [name, e] : nets.items())
+      if ((n && e.value("NetworkID", "") == n->id) || name == net) {
+        key = name;
+        ep = e;
+      }
+    if (key.empty())
+      return fail(ErrorKind::PermissionDenied, "container {} is not connected to network {}", c->id,
+                  net);
+  }
+  if (!ep.value("EndpointID", "").empty()) net_->leave(Endpoint::from_json(key, ep));
+  std::lock_guard<std::mutex> l(c->mu);
+  c->network_settings["Networks"].erase(key);
+  save(*c);
+  if (n) emit_network(*n, "disconnect", c->id);
+  return ok();
+}
+
+void Daemon::emit_network(const network::Network& n, const std::string& action,
+                          const std::string& container) {
+  int64_t ns = now_ns();
+  json attrs = {{"name", n.name}, {"type", n.driver}};
+  if (!container.empty()) attrs["container"] = container;
+  events_.publish({{"Type", "network"},
+                   {"Action", action},
+                   {"Actor", {{"ID", n.id}, {"Attributes", attrs}}},
+                   {"scope", "local"},
+                   {"time", ns / 1000000000},
+                   {"timeNano", ns}});
+}
+
+}  // namespace berth::daemon

@@ -1,0 +1,32 @@
+// A network as Berth keeps it (CNM's Network): the predefined bridge, host and none, and
+// user-defined bridges. Persisted as one JSON file per network in Docker's inspect shape.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/error.h"
+#include "network/ipam.h"
+
+namespace berth::network {
+
+struct Network {
+  std::string id, name, driver;  // driver: bridge, host, null
+  std::string created;
+  Subnet subnet;
+  uint32_t gateway = 0;
+  std::optional<Subnet> ip_range;
+  bool internal = false, attachable = false, predefined = false;
+  bool icc = true, masquerade = true;
+  int mtu = 1500;
+  std::string bridge;  // the Linux bridge's name
+  std::map<std::string, std::string> labels, options;
+
+  bool has_ipam() const { return driver == "bridge"; }
+  // Docker's network inspect object, without Containers.
+  nlohmann::json to_api() const;
+  static Result<Network> from_api(const nlohmann::json& j);
+};
+
+}  // namespace berth::network
