@@ -39,6 +39,12 @@ Status write_file(const std::string& path, std::string_view data) {
   return write_all(fd.get(), data, path);
 }
 
+Status rewrite_file(const std::string& path, std::string_view data) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+  if (!fd) return sys_fail("open {}", path);
+  return write_all(fd.get(), data, path);
+}
+
 Status write_file_atomic(const std::string& path, std::string_view data, int mode, bool durable) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));

@@ -16,6 +16,9 @@ Status write_file_atomic(const std::string& path, std::string_view data, int mod
                          bool durable = true);
 // Plain write (for sysfs/procfs/cgroupfs files that must not be replaced).
 Status write_file(const std::string& path, std::string_view data);
+// Replaces an existing file's content in place (same inode): a bind mount of it sees the
+// change, which a write-and-rename would not give.
+Status rewrite_file(const std::string& path, std::string_view data);
 Status mkdir_all(const std::string& path, int mode = 0755);
 Status remove_all(const std::string& path);
 bool path_exists(const std::string& path);

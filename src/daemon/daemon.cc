@@ -132,6 +132,10 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   ncfg.data_root = cfg.data_root;
   ncfg.exec_root = cfg.exec_root;
   BERTH_ASSIGN(d->net_, network::Controller::open(ncfg));
+  Daemon* self = d.get();
+  d->dns_ = std::make_unique<network::DnsServer>(
+      [self](const std::string& id, const std::string& name) { return self->dns_lookup(id, name); },
+      network::DnsServer::host_nameservers());
   // container records
   std::string dir = cfg.data_root + "/containers";
   if (DIR* dp = opendir(dir.c_str())) {

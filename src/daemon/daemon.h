@@ -19,6 +19,7 @@
 #include "daemon/volumes.h"
 #include "image/store.h"
 #include "network/controller.h"
+#include "network/dns_server.h"
 #include "shim/protocol.h"
 
 namespace berth::daemon {
@@ -138,6 +139,10 @@ class Daemon {
   Result<std::string> setup_network(const std::shared_ptr<Container>& c);
   void teardown_network(const std::shared_ptr<Container>& c);
   void restore_network(const std::shared_ptr<Container>& c, bool running);
+  // The embedded DNS: addresses of `name` on the user-defined networks of the container.
+  std::vector<std::string> dns_lookup(const std::string& container_id, const std::string& name);
+  // Serves DNS in the container's sandbox if it is on a user-defined network.
+  Status start_dns(const std::shared_ptr<Container>& c);
   // Volumes a starting container uses: mounted where their options say so, and filled with
   // the image's content on first use. release_volumes undoes acquire_volumes.
   Status acquire_volumes(nlohmann::json& mount_points, const std::string& rootfs);
@@ -147,6 +152,7 @@ class Daemon {
   std::unique_ptr<image::Store> images_;
   std::unique_ptr<VolumeStore> volumes_;
   std::unique_ptr<network::Controller> net_;
+  std::unique_ptr<network::DnsServer> dns_;
   std::mutex images_mu_;
   std::mutex mu_;  // containers_ and names_
   std::map<std::string, std::shared_ptr<Container>> containers_;

@@ -1,8 +1,12 @@
 // The daemon's side of networking: which networks a container joins (at create), its
 // sandbox, endpoints and ports (at start and exit, and after a restart), connect and
 // disconnect. The network controller does the kernel work.
+#include <algorithm>
+#include <set>
+
 #include "base/file.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "daemon/daemon.h"
 #include "network/ports.h"
@@ -201,6 +205,7 @@ Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
     }
     save(*c);
   }
+  BERTH_TRY(start_dns(c));
   undo.dismiss();
   return net_->sandbox_path(c->id);
 }
@@ -214,6 +219,7 @@ void Daemon::teardown_network(const std::shared_ptr<Container>& c) {
     mode = c->host_config.value("NetworkMode", "default");
   }
   if (shares_namespace(mode)) return;
+  dns_->remove(c->id);
   net_->unpublish(c->id);
   json nets = settings.value("Networks", json::object());
   for (auto& [name, ep] : nets.items()) {
@@ -252,6 +258,63 @@ void Daemon::restore_network(const std::shared_ptr<Container>& c, bool running) 
   }
   auto bound = bound_ports(settings.value("Ports", json::object()));
   if (!bound.empty()) net_->restore_ports(c->id, primary_ip, bound);
+  if (auto st = start_dns(c); !st) log::warn("container {}: dns: {}", c->id, st.error().message());
+}
+
+Status Daemon::start_dns(const std::shared_ptr<Container>& c) {
+  bool user_network = false;
+  std::string sandbox, resolv_path;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    json nets = c->network_settings.value("Networks", json::object());
+    for (auto& [name, ep] : nets.items())
+      if (!ep.value("EndpointID", "").empty())
+        if (auto n = net_->get(ep.value("NetworkID", "")); n && !n->predefined) user_network = true;
+    sandbox = c->network_settings.value("SandboxKey", "");
+    resolv_path = c->resolv_conf_path;
+  }
+  if (!user_network || sandbox.empty()) return ok();
+  BERTH_TRY(dns_->add(c->id, sandbox));
+  // Docker's resolv.conf on user networks: the embedded server, the host's search domains
+  std::string resolv = "nameserver 127.0.0.11\n";
+  for (auto& line : split(read_file("/etc/resolv.conf").value_or(""), '\n'))
+    if (line.starts_with("search")) resolv += line + "\n";
+  resolv += "options ndots:0\n";
+  return rewrite_file(resolv_path, resolv);  // it may be mounted in a running container
+}
+
+std::vector<std::string> Daemon::dns_lookup(const std::string& container_id,
+                                            const std::string& name) {
+  std::set<std::string> nets;  // the asker's networks
+  {
+    auto asker = get(container_id);
+    if (!asker) return {};
+    std::lock_guard<std::mutex> l((*asker)->mu);
+    json eps = (*asker)->network_settings.value("Networks", json::object());
+    for (auto& [n, ep] : eps.items())
+      if (!ep.value("EndpointID", "").empty()) nets.insert(ep.value("NetworkID", ""));
+  }
+  auto same = [&](const std::string& a) {
+    return a.size() == name.size() &&
+           std::equal(a.begin(), a.end(), name.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  std::vector<std::string> ips;
+  for (auto& x : list()) {
+    std::lock_guard<std::mutex> l(x->mu);
+    if (!x->state.running) continue;
+    json eps = x->network_settings.value("Networks", json::object());
+    for (auto& [n, ep] : eps.items()) {
+      if (!nets.count(ep.value("NetworkID", "")) || ep.value("EndpointID", "").empty()) continue;
+      bool match = same(x->name.substr(1)) || same(x->id.substr(0, 12));
+      if (ep.contains("Aliases") && ep["Aliases"].is_array())
+        for (auto& a : ep["Aliases"]) match |= a.is_string() && same(a.get<std::string>());
+      if (match) ips.push_back(ep.value("IPAddress", ""));
+    }
+  }
+  return ips;
 }
 
 json Daemon::network_containers(const network::Network& n) {
@@ -308,9 +371,13 @@ Status Daemon::connect_network(const std::string& net, const std::string& ref,
     for (auto& a : e.aliases) names.push_back(a);
     ep["DNSNames"] = names;
   }
-  std::lock_guard<std::mutex> l(c->mu);
-  c->network_settings["Networks"][n.name] = ep;
-  save(*c);
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    c->network_settings["Networks"][n.name] = ep;
+    save(*c);
+  }
+  // names on the new network resolve from now on
+  if (running) BERTH_TRY(start_dns(c));
   emit_network(n, "connect", c->id);
   return ok();
 }

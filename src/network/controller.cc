@@ -105,7 +105,7 @@ Result<std::unique_ptr<Controller>> Controller::open(const ControllerConfig& cfg
       if (!f.ends_with(".json")) continue;
       auto text = read_file(cfg.data_root + "/network/" + f);
       auto j = text ? json::parse(*text, nullptr, false) : json();
-      auto n = j.is_object() ? Network::from_api(j)
+      auto n = j.is_object() ? Network::from_disk(j)
                              : Result<Network>(fail(ErrorKind::Internal, "unreadable"));
       if (!n) {
         log::warn("network record {}: {}", f, n.error().message());
@@ -149,7 +149,7 @@ Result<std::unique_ptr<Controller>> Controller::open(const ControllerConfig& cfg
 }
 
 Status Controller::save(const Network& n) {
-  BERTH_TRY(write_file_atomic(cfg_.data_root + "/network/" + n.id + ".json", n.to_api().dump(),
+  BERTH_TRY(write_file_atomic(cfg_.data_root + "/network/" + n.id + ".json", n.to_disk().dump(),
                               0600, true));
   networks_[n.id] = n;
   return ok();
@@ -442,9 +442,13 @@ Result<UniqueFd> Controller::hold_port(const PortBinding& b) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons(static_cast<uint16_t>(port));
     sa.sin_addr.s_addr = htonl(addr);
-    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+    if (::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+      std::string why = strerror(errno);  // Go's wording: "address already in use"
+      if (!why.empty())
+        why[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(why[0])));
       return fail(ErrorKind::Internal, "Error starting userland proxy: listen {}4 {}:{}: bind: {}",
-                  b.proto, shown_ip, port, strerror(errno));
+                  b.proto, shown_ip, port, why);
+    }
     return s;
   };
   if (b.host_port != 0 && b.host_port_end == 0) return try_bind(b.host_port);

@@ -28,7 +28,13 @@ json Network::to_api() const {
           {"Labels", labels}};
 }
 
-Result<Network> Network::from_api(const json& j) {
+json Network::to_disk() const {
+  json j = to_api();
+  j["BerthBridge"] = bridge;
+  return j;
+}
+
+Result<Network> Network::from_disk(const json& j) {
   try {
     Network n;
     n.id = j.at("Id");
@@ -54,7 +60,7 @@ Result<Network> Network::from_api(const json& j) {
       auto it = n.options.find(k);
       return it == n.options.end() ? std::string(def) : it->second;
     };
-    n.bridge = opt("com.docker.network.bridge.name", "");
+    n.bridge = j.value("BerthBridge", opt("com.docker.network.bridge.name", ""));
     n.icc = opt("com.docker.network.bridge.enable_icc", "true") == "true";
     n.masquerade = opt("com.docker.network.bridge.enable_ip_masquerade", "true") == "true";
     n.mtu = std::atoi(opt("com.docker.network.driver.mtu", "1500").c_str());

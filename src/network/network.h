@@ -26,7 +26,10 @@ struct Network {
   bool has_ipam() const { return driver == "bridge"; }
   // Docker's network inspect object, without Containers.
   nlohmann::json to_api() const;
-  static Result<Network> from_api(const nlohmann::json& j);
+  // The record on disk: the API object and the bridge's name, which Docker's Options
+  // show only when the user chose it.
+  nlohmann::json to_disk() const;
+  static Result<Network> from_disk(const nlohmann::json& j);
 };
 
 }  // namespace berth::network

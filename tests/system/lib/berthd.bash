@@ -80,7 +80,7 @@ berthd_cleanup_net() {
   brs="${BT_BRIDGE:-}"
   for f in "$BT"/data/network/*.json; do
     [ -f "$f" ] || continue
-    br=$(jq -r '.Options["com.docker.network.bridge.name"] // empty' "$f" 2>/dev/null) || true
+    br=$(jq -r '.BerthBridge // .Options["com.docker.network.bridge.name"] // empty' "$f" 2>/dev/null) || true
     [ -n "$br" ] && brs="$brs $br"
   done
   for br in $brs; do

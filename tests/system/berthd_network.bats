@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# Networking through the docker CLI against a private berthd: the default bridge, user
+# networks with DNS, isolation, published ports (from the host and from an "outside"
+# namespace this test makes), host/none/container modes, connect/disconnect, and a daemon
+# killed with SIGKILL. Traffic goes only to loopback and to namespaces made here.
+
+bats_require_minimum_version 1.5.0
+
+load lib/berthd
+
+setup_file() {
+  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
+  berthd_start
+  export WEB='mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && httpd -f -p 80 -h /www'
+}
+
+setup() {
+  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
+}
+
+teardown_file() {
+  [ -f "$BT/busyport" ] && pkill -f "busybox nc -l -p $(cat "$BT/busyport")" 2>/dev/null || true
+  ip netns delete "bt-out-$BT_ID" 2>/dev/null || true
+  ip link delete "bto$BT_ID" 2>/dev/null || true
+  berthd_cleanup
+}
+
+teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
+  fi
+}
+
+dk() { timeout -k 2 30 docker "$@"; }
+# GET / from inside a container on `net` (busybox nc: its wget crashes in Debian 12)
+get() { dk run --rm --network "$1" busybox sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 80 | tail -n 1"; }
+free_port() {
+  local p
+  while :; do
+    p=$(shuf -i 20000-29999 -n 1)
+    ss -Htlnu "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+}
+
+@test "default bridge: an address from --bip's subnet, a default route, /etc/hosts" {
+  run dk run --rm busybox sh -c 'ip -4 -o addr show eth0; ip route; grep "$(hostname)" /etc/hosts'
+  [[ "${lines[0]}" == *"inet $BT_NET.0."*/24* ]]
+  [[ "$output" == *"default via $BT_NET.0.1 dev eth0"* ]]
+  [[ "${lines[-1]}" == "$BT_NET.0."* ]]
+  dk run -d --name b1 busybox sh -c "$WEB"
+  ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' b1)
+  [[ "$ip" == "$BT_NET.0."* ]]
+  run dk inspect -f '{{.NetworkSettings.Networks.bridge.Gateway}} {{.NetworkSettings.IPPrefixLen}}' b1
+  [ "$output" = "$BT_NET.0.1 24" ]
+  run get bridge "$ip"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' b1)" ]
+  # the default bridge has no name resolution
+  run get bridge b1
+  [[ "$output" != *hello* ]]
+  dk rm -f b1
+}
+
+@test "user networks: names and aliases resolve, other networks cannot reach, internal has no route out" {
+  dk network create --label purpose=test un1
+  dk network create --subnet "$BT_NET.9.0/24" --gateway "$BT_NET.9.254" un2
+  run dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{.Labels.purpose}}' un1
+  [[ "$output" == "$BT_NET."*".0/24 $BT_NET."*".1 test" ]]
+  dk run -d --name w1 --network un1 --network-alias www busybox sh -c "$WEB"
+  dk run -d --name w2 --network un1 --ip "$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' un1 | sed 's#0/24#77#')" busybox sh -c "$WEB"
+  run get un1 w1
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' w1)" ]
+  run get un1 www
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' w1)" ]
+  run dk run --rm --network un1 busybox sh -c 'cat /etc/resolv.conf; nslookup w2 127.0.0.11'
+  [[ "$output" == *"nameserver 127.0.0.11"* ]]
+  [[ "$output" == *"Address: $BT_NET."*".77"* ]]
+  ip1=$(dk inspect -f '{{.NetworkSettings.Networks.un1.IPAddress}}' w1)
+  run get un2 "$ip1"
+  [[ "$output" != *hello* ]]
+  run dk run --rm --network un2 busybox ip route
+  [[ "$output" == *"default via $BT_NET.9.254"* ]]
+  dk network create --internal uint
+  run dk run --rm --network uint busybox ip route
+  [[ "$output" != *default* ]]
+  run dk network inspect -f '{{range .Containers}}{{.Name}} {{end}}' un1
+  [[ "$output" == *w1* && "$output" == *w2* ]]
+  run dk network rm un1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"has active endpoints"* ]]
+  run dk network rm bridge
+  [[ "$output" == *"pre-defined network and cannot be removed"* ]]
+  run dk network create un2
+  [[ "$output" == *"already exists"* ]]
+  dk rm -f w1 w2
+  dk network rm un1 un2 uint
+}
+
+@test "ports: -p serves 127.0.0.1 and an outside namespace; -P picks free ports; busy ports fail" {
+  port=$(free_port)
+  dk run -d --name p1 -p "$port:80" busybox sh -c "$WEB"
+  sleep 0.3
+  run curl -s -m 5 "http://127.0.0.1:$port/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' p1)" ]
+  run dk port p1
+  [ "$output" = "80/tcp -> 0.0.0.0:$port" ]
+  run dk ps --filter name=p1 --format '{{.Ports}}'
+  [ "$output" = "0.0.0.0:$port->80/tcp" ]
+  # an "outside" client: a namespace of ours, through the host side of its own veth
+  ip netns add "bt-out-$BT_ID"
+  ip link add "bto$BT_ID" type veth peer name eth0 netns "bt-out-$BT_ID"
+  ip addr add "$BT_NET.250.1/30" dev "bto$BT_ID"
+  ip link set "bto$BT_ID" up
+  ip -n "bt-out-$BT_ID" addr add "$BT_NET.250.2/30" dev eth0
+  ip -n "bt-out-$BT_ID" link set eth0 up
+  ip -n "bt-out-$BT_ID" link set lo up
+  run ip netns exec "bt-out-$BT_ID" curl -s -m 5 "http://$BT_NET.250.1:$port/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' p1)" ]
+  ip netns delete "bt-out-$BT_ID"
+  # the same host port again
+  run dk run -d --name p2 -p "$port:80" busybox sleep 100
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"port is already allocated"* ]]
+  dk rm -f p2
+  # a port some host process holds
+  busy=$(free_port)
+  echo "$busy" >"$BT/busyport"
+  (setsid busybox nc -l -p "$busy" >/dev/null 2>&1 </dev/null 3>&- &)
+  sleep 0.3
+  run dk run -d --name p3 -p "$busy:80" busybox sleep 100
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"address already in use"* ]]
+  pkill -f "nc -l -p $busy" || true
+  dk rm -f p3
+  dk run -d --name p4 -P --expose 81 --expose 82/udp busybox sleep 100
+  run dk port p4
+  [[ "$output" == *"81/tcp -> 0.0.0.0:"* && "$output" == *"82/udp -> 0.0.0.0:"* ]]
+  dk rm -f p1 p4
+  run nft list chain ip "berth_$BT_BRIDGE" ports
+  [[ "$output" != *dnat* ]]
+}
+
+@test "host, none and container: modes" {
+  run dk run --rm --network none busybox ip -o link
+  [ "${#lines[@]}" -eq 1 ]
+  [[ "$output" == *"lo:"* ]]
+  run dk run --rm --network host busybox ip -o link show "$BT_BRIDGE"
+  [[ "$output" == *"$BT_BRIDGE"* ]]
+  dk run -d --name holder busybox sleep 100
+  ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' holder)
+  run dk run --rm --network container:holder busybox ip -4 -o addr show eth0
+  [[ "$output" == *"inet $ip/24"* ]]
+  dk stop -t 1 holder
+  run dk run --rm --network container:holder busybox true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"cannot join network of a non running container"* ]]
+  dk rm holder
+}
+
+@test "connect and disconnect at runtime" {
+  dk network create cn1
+  dk run -d --name cw --network cn1 busybox sh -c "$WEB"
+  dk run -d --name cc busybox sleep 100
+  dk network connect --alias extra cn1 cc
+  run dk exec cc ip -4 -o addr show eth1
+  [[ "$output" == *"inet $BT_NET."* ]]
+  run dk exec cc sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 cw 80 | tail -n 1"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' cw)" ]
+  run dk run --rm --network cn1 busybox nslookup extra 127.0.0.11
+  [[ "$output" == *"Address: $BT_NET."* ]]
+  dk network disconnect cn1 cc
+  run dk exec cc ip -o link show eth1
+  [ "$status" -ne 0 ]
+  run dk inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' cc
+  [ "$output" = "bridge " ]
+  dk rm -f cw cc
+  dk network rm cn1
+}
+
+@test "a daemon killed with SIGKILL: addresses, names and ports survive; nothing is left after" {
+  dk network create kn
+  port=$(free_port)
+  dk run -d --name k1 --network kn -p "$port:80" busybox sh -c "$WEB"
+  dk run -d --name k2 --network kn busybox sleep 1000
+  ip1=$(dk inspect -f '{{.NetworkSettings.Networks.kn.IPAddress}}' k1)
+  kill -9 "$(cat "$BT/berthd.pid")"
+  sleep 0.3
+  berthd_launch
+  run dk inspect -f '{{.NetworkSettings.Networks.kn.IPAddress}}' k1
+  [ "$output" = "$ip1" ]
+  run curl -s -m 5 "http://127.0.0.1:$port/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' k1)" ]
+  run dk exec k2 sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 k1 80 | tail -n 1"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' k1)" ]
+  # a new container does not get k1's address
+  run dk run --rm --network kn busybox ip -4 -o addr show eth0
+  [[ "$output" != *"inet $ip1/"* ]]
+  kbr="br-$(dk network inspect -f '{{.Id}}' kn | cut -c1-12)"
+  ip link show "$kbr" >/dev/null
+  dk rm -f k1 k2
+  dk network rm kn
+  # nothing left: veths on our bridge, sandboxes, DNAT rules
+  run ip -o link show master "$BT_BRIDGE"
+  [ -z "$output" ]
+  run grep -c " $BT/exec/netns/" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  run nft list chain ip "berth_$BT_BRIDGE" ports
+  [[ "$output" != *dnat* ]]
+  run ip link show "$kbr"
+  [ "$status" -ne 0 ]
+}
