@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "base/log.h"
+#include "base/time.h"
 #include "image/check.h"
 #include "image/store.h"
 #include "layer_cmds.h"
@@ -186,11 +187,11 @@ int main(int argc, char** argv) {
     for (const auto& h : *r) {
       std::string id = h["Id"].get<std::string>();
       if (id.rfind("sha256:", 0) == 0) id = id.substr(7, 12);
-      std::printf("%-15s %-25s %-45s %-10s %s\n", id.c_str(),
-                  h["Created"].get<std::string>().substr(0, 19).c_str(),
-                  h["CreatedBy"].get<std::string>().substr(0, 45).c_str(),
-                  human_size(h["Size"].get<int64_t>()).c_str(),
-                  h["Comment"].get<std::string>().c_str());
+      std::printf(
+          "%-15s %-25s %-45s %-10s %s\n", id.c_str(),
+          berth::rfc3339_from_ns(h["Created"].get<int64_t>() * 1000000000).substr(0, 19).c_str(),
+          h["CreatedBy"].get<std::string>().substr(0, 45).c_str(),
+          human_size(h["Size"].get<int64_t>()).c_str(), h["Comment"].get<std::string>().c_str());
     }
     return 0;
   }

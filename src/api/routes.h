@@ -6,6 +6,9 @@
 
 namespace berth::api {
 
+// A container as GET /containers/json lists it.
+nlohmann::json container_summary(daemon::Container& c);
+
 // The request body as JSON: empty is {}, malformed is a 400.
 Result<nlohmann::json> parse_body(Conn& c);
 
@@ -15,5 +18,6 @@ void add_image_routes(Router& r, daemon::Daemon& d);
 void add_exec_routes(Router& r, daemon::Daemon& d);
 void add_volume_routes(Router& r, daemon::Daemon& d);
 void add_network_routes(Router& r, daemon::Daemon& d);
+void add_container_read_routes(Router& r, daemon::Daemon& d);
 
 }  // namespace berth::api

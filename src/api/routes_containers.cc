@@ -32,9 +32,7 @@ Result<json> parse_body(Conn& c) {
   return j;
 }
 
-namespace {
-
-json summary(daemon::Container& c) {
+json container_summary(daemon::Container& c) {
   std::lock_guard<std::mutex> l(c.mu);
   std::string cmd = c.path;
   for (auto& a : c.args) cmd += " " + a;
@@ -53,6 +51,8 @@ json summary(daemon::Container& c) {
           {"NetworkSettings", {{"Networks", c.network_settings.value("Networks", json::object())}}},
           {"Mounts", daemon::mounts_for_inspect(c.mount_points)}};
 }
+
+namespace {
 
 Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
   BERTH_ASSIGN(bool all, req.q_bool("all"));
@@ -77,7 +77,7 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
   json out = json::array();
   for (auto& ct : d.list()) {
     // one consistent look at the container
-    json s = summary(*ct);
+    json s = container_summary(*ct);
     bool running, started;
     int exit_code;
     std::string created, image_id;

@@ -8,6 +8,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "api/streams.h"
 #include "base/io.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -22,17 +23,6 @@ namespace {
 std::string familiar(const std::string& full) {
   auto r = image::parse_reference(full, false);
   return r ? r->familiar() : full;
-}
-
-// Streams a request body into a pipe for the store, which reads a tar from an fd.
-Status body_to_fd(Conn& c, int fd) {
-  char buf[1 << 16];
-  for (;;) {
-    BERTH_ASSIGN(size_t n, c.read_body(buf, sizeof buf));
-    if (n == 0) break;
-    if (!write_all(fd, std::string_view(buf, n))) return sys_fail("write body");
-  }
-  return ok();
 }
 
 }  // namespace
@@ -134,21 +124,13 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
   r.add("POST", "/images/load", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(bool quiet, req.q_bool("quiet"));
     (void)quiet;
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
-    UniqueFd rd(p[0]), wr(p[1]);
-    Result<std::vector<std::string>> loaded = fail(ErrorKind::Internal, "not loaded");
-    std::thread loader([&] {
-      loaded = d.images()->load(rd.get());
-      rd.reset();  // a failed load stops reading: the writer sees EPIPE
-    });
-    auto fed = body_to_fd(c, wr.get());
-    wr.reset();
-    loader.join();
-    if (!loaded) return std::unexpected(loaded.error());
-    if (!fed) return std::unexpected(fed.error());
+    std::vector<std::string> loaded;
+    BERTH_TRY(feed_body(c, [&](int fd) -> Status {
+      BERTH_ASSIGN(loaded, d.images()->load(fd));
+      return ok();
+    }));
     c.begin(200, "application/json");
-    for (auto& n : *loaded) {
+    for (auto& n : loaded) {
       bool is_id = n.starts_with("sha256:");
       std::string line = is_id ? "Loaded image ID: " + n : "Loaded image: " + familiar(n);
       c.chunk(json{{"stream", line + "\n"}}.dump() + "\n");
@@ -159,32 +141,57 @@ void add_image_routes(Router& r, daemon::Daemon& d) {
   auto save = [&d](Conn& c, const std::vector<std::string>& names) -> Status {
     for (auto& n : names)
       if (auto g = d.images()->get(n); !g) return fail(ErrorKind::NotFound, "No such image: {}", n);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
-    UniqueFd rd(p[0]), wr(p[1]);
-    Status saved;
-    std::thread saver([&] {
-      saved = d.images()->save(names, wr.get());
-      wr.reset();
-    });
-    c.begin(200, "application/x-tar");
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t n = ::read(rd.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      if (!c.chunk(std::string_view(buf, static_cast<size_t>(n)))) break;
-    }
-    rd.reset();
-    saver.join();
-    if (!saved) {
-      log::warn("image save: {}", saved.error().message());
-      c.abort();
-    } else {
-      c.finish();
-    }
-    return ok();
+    return stream_out(c, "application/x-tar", [&](int fd) { return d.images()->save(names, fd); });
   };
+  // import (fromSrc=- : the body is a rootfs tar); pulling from a registry is not built yet
+  r.add("POST", "/images/create", [&d](Request& req, Conn& c) -> Status {
+    std::string src = req.q("fromSrc").value_or("");
+    if (src.empty()) {
+      std::string img = req.q("fromImage").value_or("");
+      return fail(ErrorKind::NotFound,
+                  "pull {}: pulling from a registry is not implemented in berthd yet", img);
+    }
+    if (src != "-")
+      return fail(ErrorKind::InvalidArgument,
+                  "import from a URL is not supported: send the tar as the body (fromSrc=-)");
+    std::string ref = req.q("repo").value_or("");
+    if (auto tag = req.q("tag"); tag && !tag->empty() && !ref.empty()) ref += ":" + *tag;
+    std::vector<std::string> changes = req.q_all("changes");
+    std::string id;
+    BERTH_TRY(feed_body(c, [&](int fd) -> Status {
+      BERTH_ASSIGN(id, d.images()->import(fd, changes, req.q("message").value_or(""), ref));
+      return ok();
+    }));
+    c.begin(200, "application/json");
+    c.chunk(json{{"status", id}}.dump() + "\n");
+    c.finish();
+    return ok();
+  });
+  r.add("POST", "/commit", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(json body, parse_body(c));
+    BERTH_ASSIGN(auto ct, d.get(req.q("container").value_or("")));
+    image::CommitOptions o;
+    o.container_id = ct->id;
+    o.reference = req.q("repo").value_or("");
+    if (auto tag = req.q("tag"); tag && !tag->empty() && !o.reference.empty())
+      o.reference += ":" + *tag;
+    o.author = req.q("author").value_or("");
+    o.message = req.q("comment").value_or("");
+    o.changes = req.q_all("changes");
+    {
+      std::lock_guard<std::mutex> l(ct->mu);
+      // the container's config, with what the request gives over it
+      o.config = ct->config;
+      if (body.is_object())
+        for (auto& [k, v] : body.items())
+          if (!v.is_null()) o.config[k] = v;
+      o.created_by = ct->path;
+      for (auto& a : ct->args) o.created_by += " " + a;
+    }
+    BERTH_ASSIGN(std::string id, d.images()->commit(o));
+    c.json(201, {{"Id", id}});
+    return ok();
+  });
   r.add("GET", "/images/get",
         [save](Request& req, Conn& c) { return save(c, req.q_all("names")); });
   r.add("GET", "/images/{name*}/get",

@@ -76,6 +76,37 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
                  {"BuildTime", ""}});
     return ok();
   });
+  r.add("GET", "/system/df", [&d](Request&, Conn& c) -> Status {
+    auto containers = d.list();
+    auto users = [&](const std::string& image_id) -> int64_t {
+      int64_t n = 0;
+      for (auto& ct : containers) {
+        std::lock_guard<std::mutex> l(ct->mu);
+        n += ct->image_id == image_id;
+      }
+      return n;
+    };
+    BERTH_ASSIGN(auto usage, d.images()->disk_usage(users));
+    json out = usage.to_json();
+    json cs = json::array();
+    for (auto& ct : containers) {
+      json s = container_summary(*ct);
+      s["SizeRw"] = 0;  // not measured yet
+      cs.push_back(s);
+    }
+    out["Containers"] = cs;
+    json vs = json::array();
+    for (auto& v : d.volumes().list()) {
+      json j = v.to_api();
+      j["UsageData"] = {{"Size", d.volumes().size(v.name)},
+                        {"RefCount", static_cast<int64_t>(d.volume_users(v.name).size())}};
+      vs.push_back(j);
+    }
+    out["Volumes"] = vs;
+    out["BuildCache"] = json::array();
+    c.json(200, out);
+    return ok();
+  });
   r.add("GET", "/info", [&d](Request&, Conn& c) -> Status {
     struct utsname u;
     uname(&u);

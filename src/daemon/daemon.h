@@ -139,6 +139,12 @@ class Daemon {
   Result<std::string> setup_network(const std::shared_ptr<Container>& c);
   void teardown_network(const std::shared_ptr<Container>& c);
   void restore_network(const std::shared_ptr<Container>& c, bool running);
+  // Healthchecks (health.cc): a probe loop for this run of the container.
+  // `fresh`: a new start ("starting"); else a restored one keeps its status.
+  void start_health(const std::shared_ptr<Container>& c, bool fresh);
+  // Runs `cmd` in the container; its exit code and first 4 KiB of output (-1 on timeout).
+  Result<std::pair<int, std::string>> run_probe(const std::shared_ptr<Container>& c,
+                                                const nlohmann::json& cmd, int64_t timeout_ns);
   // The embedded DNS: addresses of `name` on the user-defined networks of the container.
   std::vector<std::string> dns_lookup(const std::string& container_id, const std::string& name);
   // Serves DNS in the container's sandbox if it is on a user-defined network.

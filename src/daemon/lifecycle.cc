@@ -117,7 +117,8 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     return std::unexpected(netns.error());
   }
   Defer net_undo([&] { teardown_network(c); });
-  SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id), *netns};
+  SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id), *netns,
+                self_dir() + "/berth-init"};
   auto spec = build_spec(*c, in);
   if (!spec) {
     record_failure(spec.error());
@@ -217,6 +218,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   }
   emit(*c, "start");
   std::thread([this, c] { monitor(c); }).detach();
+  start_health(c, true);
   return true;
 }
 
@@ -514,6 +516,7 @@ void Daemon::restore() {
         log::warn("container {}: volumes: {}", c->id, st.error().message());
       // alive: wait for its exit as before; gone: monitor reads exit.json (or records 255)
       std::thread([this, c] { monitor(c); }).detach();
+      start_health(c, false);
       continue;
     }
     auto rp = c->host_config.value("RestartPolicy", json::object()).value("Name", "no");

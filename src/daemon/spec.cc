@@ -205,6 +205,9 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
   json args = json::array();
   args.push_back(c.path);
   for (auto& a : c.args) args.push_back(a);
+  // --init: our minimal init runs the command, where Docker puts tini
+  bool init = hc.value("Init", false) && !in.init_path.empty();
+  if (init) args.insert(args.begin(), {"/sbin/docker-init", "--"});
   p["args"] = args;
   p["terminal"] = cfg.value("Tty", false);
   json env = cfg.value("Env", json::array());
@@ -287,6 +290,11 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
     user_mounts[dst] = tmpfs_mount(dst, o);
   }
   for (auto& [dst, m] : user_mounts) mounts.push_back(m);
+  if (init)
+    mounts.push_back({{"destination", "/sbin/docker-init"},
+                      {"type", "bind"},
+                      {"source", in.init_path},
+                      {"options", {"rbind", "ro"}}});
 
   // linux
   json& lx = spec["linux"];

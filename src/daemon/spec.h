@@ -14,6 +14,7 @@ struct SpecInputs {
   std::string cgroup_parent;  // "/berth"
   std::string container_dir;  // hosts, hostname, resolv.conf live here
   std::string netns_path;     // the network namespace to join ("": a new one, or the host's)
+  std::string init_path;      // berth-init, for HostConfig.Init
 };
 
 Result<nlohmann::json> build_spec(const Container& c, const SpecInputs& in);

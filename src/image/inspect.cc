@@ -1,6 +1,8 @@
 // `docker image inspect` and `docker history` shapes.
 #include "image/store.h"
 
+#include "base/time.h"
+
 namespace berth::image {
 
 Result<nlohmann::json> Store::inspect(const std::string& name_or_id) {
@@ -55,7 +57,8 @@ Result<nlohmann::json> Store::history(const std::string& name_or_id) {
     int64_t size = 0;
     if (!hist[i].empty_layer && layer < sizes.size()) size = sizes[layer++];
     out.push_back({{"Id", "<missing>"},
-                   {"Created", hist[i].created},
+                   // the Engine API's Created is unix seconds
+                   {"Created", parse_rfc3339_ns(hist[i].created).value_or(0) / 1000000000},
                    {"CreatedBy", hist[i].created_by},
                    {"Tags", nullptr},
                    {"Size", size},

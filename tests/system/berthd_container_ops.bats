@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# The docker CLI against a private berthd: top, stats, diff, export, commit, import,
+# container prune, system df, --init and healthchecks.
+
+bats_require_minimum_version 1.5.0
+
+load lib/berthd
+
+setup_file() {
+  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
+  berthd_start
+}
+
+setup() {
+  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
+}
+
+teardown_file() { berthd_cleanup; }
+
+teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
+  fi
+}
+
+dk() { timeout -k 2 30 docker "$@"; }
+
+@test "top and stats of a running container" {
+  dk run -d --name t1 --network none busybox sh -c 'sleep 1000 & sleep 2000; true'
+  run dk top t1
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == UID*PID*PPID*C*STIME*TTY*TIME*CMD ]]
+  [[ "$output" == *"sleep 1000"* && "$output" == *"sleep 2000"* ]]
+  run dk stats --no-stream --format '{{.Name}} {{.PIDs}}' t1
+  [ "$status" -eq 0 ]
+  [ "$output" = "t1 3" ]
+  run curl -s --unix-socket "$BT/berth.sock" "http://x/v1.45/containers/t1/stats?stream=false&one-shot=true"
+  [ "$(echo "$output" | jq '.memory_stats.usage > 0 and .cpu_stats.cpu_usage.total_usage > 0')" = true ]
+  dk stop -t 1 t1
+  run dk top t1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"is not running"* ]]
+  dk rm t1
+}
+
+@test "diff, export, commit and import" {
+  dk run --name d1 --network none busybox sh -c 'echo new > /newfile; rm /etc/group; mkdir -p /tmp/x'
+  run dk diff d1
+  [[ "$output" == *"A /newfile"* ]]
+  [[ "$output" == *"D /etc/group"* ]]
+  dk export d1 -o "$BT/d1.tar"
+  run tar -tf "$BT/d1.tar"
+  [[ "$output" == *newfile* ]]
+  [[ "$output" != *etc/group* ]]
+  run dk commit -c 'CMD ["cat", "/newfile"]' -m "a message" d1 committed:v1
+  [[ "$output" == sha256:* ]]
+  run dk run --rm --network none committed:v1
+  [ "$output" = new ]
+  run dk history --format '{{.Comment}}' committed:v1
+  [[ "${lines[0]}" = "a message" ]]
+  run dk import -c 'CMD ["/bin/cat", "/newfile"]' "$BT/d1.tar" imported:v1
+  [[ "$output" == sha256:* ]]
+  run dk run --rm --network none imported:v1
+  [ "$output" = new ]
+  dk rm d1
+  dk rmi committed:v1 imported:v1
+}
+
+@test "container prune removes stopped containers only, with label filters; system df" {
+  dk run --name s1 -l keep=no --network none busybox true
+  dk run --name s2 -l keep=yes --network none busybox true
+  dk run -d --name r1 --network none busybox sleep 1000
+  s1=$(dk inspect -f '{{.Id}}' s1)
+  run dk container prune -f --filter label=keep=no
+  [[ "$output" == *"$s1"* ]]
+  run dk ps -a --format '{{.Names}}'
+  [[ "$output" != *s1* && "$output" == *s2* && "$output" == *r1* ]]
+  dk container prune -f
+  run dk ps -a --format '{{.Names}}'
+  [ "$output" = r1 ]
+  run dk system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
+  [[ "$output" == *"Images 1 1"* ]]
+  [[ "$output" == *"Containers 1 1"* ]]
+  dk rm -f r1
+}
+
+@test "--init: docker-init is PID 1, forwards signals and reaps orphans" {
+  run dk run --rm --init --network none busybox sh -c 'cat /proc/1/cmdline | tr "\0" " "'
+  [[ "$output" == "/sbin/docker-init -- sh -c"* ]]
+  # an orphan reaped: sh's child is reparented to PID 1 when sh exits before it
+  dk run -d --init --name in1 --network none busybox sh -c '(sleep 0.2 &); trap "exit 7" TERM; while :; do sleep 0.1; done'
+  sleep 1
+  run dk exec in1 sh -c 'ps -o stat,comm | grep -c "^Z" || true'
+  [ "$output" = 0 ]
+  dk kill -s TERM in1
+  run dk wait in1
+  [ "$output" = 7 ]
+  dk rm in1
+}
+
+@test "healthchecks: healthy, unhealthy, inspect and events" {
+  since=$(date +%s)
+  dk run -d --name h1 --network none --health-cmd 'test -f /tmp/ok' --health-interval 200ms \
+    --health-retries 2 busybox sh -c 'touch /tmp/ok; sleep 1000'
+  dk run -d --name h2 --network none --health-cmd 'exit 3' --health-interval 200ms \
+    --health-retries 2 busybox sleep 1000
+  for _ in $(seq 50); do
+    [ "$(dk inspect -f '{{.State.Health.Status}}' h1)" = healthy ] &&
+      [ "$(dk inspect -f '{{.State.Health.Status}}' h2)" = unhealthy ] && break
+    sleep 0.2
+  done
+  run dk inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}}' h1
+  [ "$output" = "healthy 0" ]
+  run dk inspect -f '{{.State.Health.Status}} {{(index .State.Health.Log 0).ExitCode}}' h2
+  [ "$output" = "unhealthy 3" ]
+  run dk ps --filter name=h1 --format '{{.Status}}'
+  [[ "$output" == *"(healthy)" ]]
+  # h1 turns unhealthy when its probe starts failing
+  dk exec h1 rm /tmp/ok
+  for _ in $(seq 50); do
+    [ "$(dk inspect -f '{{.State.Health.Status}}' h1)" = unhealthy ] && break
+    sleep 0.2
+  done
+  run dk inspect -f '{{.State.Health.Status}}' h1
+  [ "$output" = unhealthy ]
+  run dk events --since "$since" --until "$(($(date +%s) + 1))" --filter container=h1 --format '{{.Action}}'
+  [[ "$output" == *"health_status: healthy"* && "$output" == *"health_status: unhealthy"* ]]
+  dk rm -f h1 h2
+}
