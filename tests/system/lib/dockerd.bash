@@ -37,11 +37,15 @@ EOF
 
   # The trust key would otherwise be written to /etc/docker/key.json.
   echo "{\"deprecated-key-path\": \"$DTMP/key.json\"}" > "$DTMP/daemon.json"
+  # No bridge and no iptables by default. Opt-in: a non-empty DK_NET_ARGS (split on blanks)
+  # replaces these four flags, e.g. "--bip 10.N.250.1/24 --iptables=false ..." for docker0.
+  local net_args=(--bridge=none --iptables=false --ip6tables=false --ip-masq=false)
+  [ -z "${DK_NET_ARGS:-}" ] || read -r -a net_args <<<"$DK_NET_ARGS"
   dockerd --config-file "$DTMP/daemon.json" \
     --data-root "$DTMP/data" --exec-root "$DTMP/exec" --pidfile "$DTMP/docker.pid" \
     -H "$DOCKER_HOST" --containerd "$DTMP/ctrd/ctrd.sock" \
     --containerd-namespace "berth-test-$DID" --containerd-plugins-namespace "berth-test-plugins-$DID" \
-    --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+    "${net_args[@]}" \
     --cgroup-parent "$CGPARENT" --shutdown-timeout 2 \
     --add-runtime "berth=$BERTH_RT" >"$DTMP/dockerd.log" 2>&1 3>&- </dev/null &
   echo $! > "$DTMP/dockerd.launch.pid"
