@@ -1,22 +1,41 @@
 #!/bin/bash
-# One command from a fresh Debian 12 machine (as root) to a running container:
-# packages, build, a busybox base rootfs, then `berth-runtime run` of a bundle that prints,
-# from inside the container, its hostname, its PID 1 and its mounts.
+# One command from a fresh Debian 12 machine (as root) to a running container: packages,
+# build, the binaries in /usr/local/bin, berthd started (unless one answers already), a
+# busybox base image, and `berth run` of a container that shows itself from the inside.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/build.sh
-install -m 0755 build/cmd/berth-runtime /usr/local/bin/berth-runtime
+for b in berthd berth-shim berth-init berth berth-runtime berth-image; do
+  install -m 0755 "build/cmd/$b" "/usr/local/bin/$b"
+done
 
-bundle=/var/lib/berth/bundles/hello
-rm -rf "$bundle"
-mkdir -p "$bundle"
-bash scripts/mkrootfs.sh "$bundle/rootfs"
-cd "$bundle"
-berth-runtime spec
-# Not interactive, and a command that shows the container from the inside.
-jq '.process.terminal = false
-    | .hostname = "berth-demo"
-    | .process.args = ["sh", "-c", "echo hostname: $(hostname); echo pid 1: $(cat /proc/1/cmdline | tr \"\\\\0\" \" \"); echo mounts:; cat /proc/self/mounts"]' \
-  config.json > config.json.new && mv config.json.new config.json
-berth-runtime run "hello-$$"
+sock=/run/berth/berth.sock
+if ! curl -sf --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1; then
+  mkdir -p /run/berth
+  # its own session: it outlives this script; its log in /var/log/berthd.log
+  (setsid /usr/local/bin/berthd >>/var/log/berthd.log 2>&1 </dev/null &)
+  for _ in $(seq 100); do
+    curl -sf --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf --unix-socket "$sock" http://berth/_ping >/dev/null ||
+    { echo "berthd did not start; see /var/log/berthd.log" >&2; tail -n 20 /var/log/berthd.log >&2; exit 1; }
+  echo "berthd is running (socket $sock, log /var/log/berthd.log)"
+fi
+
+if ! berth inspect --type image busybox:latest >/dev/null 2>&1; then
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  bash scripts/mkrootfs.sh "$work/rootfs"
+  tar -C "$work/rootfs" -c . | berth import - busybox:latest >/dev/null
+  echo "imported busybox:latest (from Debian's busybox-static)"
+fi
+
+# A container on the default bridge, showing itself from the inside.
+berth run --rm --hostname berth-demo busybox sh -c '
+  echo "hostname: $(hostname)"
+  echo "pid 1:    $(cat /proc/1/comm)"
+  echo "user:     $(id)"
+  echo "address:  $(ip -4 -o addr show eth0 | awk "{print \$4}")"
+  echo "route:    $(ip route | head -n 1)"'

@@ -56,7 +56,8 @@ struct Container {
   std::mutex mu;
   std::condition_variable cv;
   uint64_t exits = 0;  // bumped on every exit
-  bool removed = false;
+  bool removed = false;  // removal has begun
+  bool gone = false;     // removal is over: the container is in no list any more
   bool shim_up = false;  // a shim serves this container (created or running)
   uint64_t starts = 0;   // bumped when a shim comes up: attaches waiting for it connect
   int attaching = 0;     // attaches waiting for the next start

@@ -459,14 +459,18 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
     names_.erase(c->name);
   }
   forget_execs(c->id);
-  emit(*c, "destroy");
-  c->cv.notify_all();
   if (volumes)
     for (auto& p : c->mount_points)
       if (p.value("Anonymous", false))
         if (auto st = remove_volume(p.value("Name", ""), false);
             !st && st.error().kind() != ErrorKind::NotFound)
           log::warn("remove volume {}: {}", p.value("Name", ""), st.error().message());
+  emit(*c, "destroy");
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    c->gone = true;  // a wait for "removed" returns only now
+  }
+  c->cv.notify_all();
   return ok();
 }
 

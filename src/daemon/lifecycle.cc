@@ -435,7 +435,7 @@ Result<shim::ExitStatus> Daemon::wait(const std::string& ref, const std::string&
   std::unique_lock<std::mutex> l(c->mu);
   uint64_t exits = c->exits;
   auto done = [&] {
-    if (cond == "removed") return c->removed && !c->state.running;
+    if (cond == "removed") return c->gone;
     if (cond == "next-exit") return c->exits != exits;
     return !c->state.running && !c->state.restarting;
   };

@@ -210,6 +210,11 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
   if (init) args.insert(args.begin(), {"/sbin/docker-init", "--"});
   p["args"] = args;
   p["terminal"] = cfg.value("Tty", false);
+  // the client's terminal size from the first moment (API 1.42's HostConfig.ConsoleSize)
+  if (auto cs = hc.value("ConsoleSize", json()); cfg.value("Tty", false) && cs.is_array() &&
+                                                 cs.size() == 2 && cs[0].is_number() &&
+                                                 cs[1].is_number() && cs[0].get<int>() > 0)
+    p["consoleSize"] = {{"height", cs[0]}, {"width", cs[1]}};
   json env = cfg.value("Env", json::array());
   if (env.is_null()) env = json::array();
   bool has_path = false;

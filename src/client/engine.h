@@ -1,0 +1,67 @@
+// A client of the Docker Engine API (berthd or dockerd) over a unix socket or plain TCP:
+// JSON calls, streamed bodies (logs -f, events) and hijacked attach/exec streams.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+
+namespace berth::client {
+
+struct Response {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  nlohmann::json json() const;
+  // Docker's {"message": ...} of an error response.
+  std::string message() const;
+};
+
+// A stream after a 101 (or 200) to an attach or exec start: the socket and the bytes read
+// with the response headers.
+struct Hijacked {
+  UniqueFd fd;
+  std::string pending;
+  bool multiplexed = true;  // application/vnd.docker.multiplexed-stream
+};
+
+class Engine {
+ public:
+  // "unix:///run/berth/berth.sock" or "tcp://host:port".
+  explicit Engine(std::string host) : host_(std::move(host)) {}
+  // -H, else BERTH_HOST, else DOCKER_HOST, else berthd's default socket.
+  static std::string default_host(const std::string& flag);
+  const std::string& host() const { return host_; }
+
+  Result<Response> call(std::string_view method, const std::string& target,
+                        const std::optional<nlohmann::json>& body = std::nullopt);
+  // Sends `raw` (e.g. a tar) as the body.
+  Result<Response> call_raw(std::string_view method, const std::string& target,
+                            std::string_view content_type, int body_fd);
+  // The response body piece by piece (until the server ends it or on_data returns false).
+  // `on_headers` runs once the response headers are in (the CLI starts a container only
+  // after its wait request is answered, so the exit cannot be missed).
+  Result<int> stream(std::string_view method, const std::string& target,
+                     const std::function<bool(std::string_view)>& on_data,
+                     const std::optional<nlohmann::json>& body = std::nullopt,
+                     const std::function<void(int status)>& on_headers = nullptr);
+  Result<Hijacked> hijack(const std::string& target, const std::optional<nlohmann::json>& body);
+
+  // /vX.Y prefix for targets ("/v1.45")
+  static std::string api(const std::string& path);
+
+ private:
+  Result<UniqueFd> dial();
+  std::string host_;
+};
+
+// "Error response from daemon: <message>" as the docker CLI prints it.
+Error daemon_error(const Response& r);
+
+}  // namespace berth::client
