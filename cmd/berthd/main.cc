@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   berth::api::add_volume_routes(router, **d);
   berth::api::add_network_routes(router, **d);
   berth::api::add_container_read_routes(router, **d);
+  berth::api::add_archive_routes(router, **d);
   berth::api::Server server(
       [&router](berth::api::Request& req, berth::api::Conn& c) { router.dispatch(req, c); });
   for (auto& h : hosts) {

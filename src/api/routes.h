@@ -19,5 +19,6 @@ void add_exec_routes(Router& r, daemon::Daemon& d);
 void add_volume_routes(Router& r, daemon::Daemon& d);
 void add_network_routes(Router& r, daemon::Daemon& d);
 void add_container_read_routes(Router& r, daemon::Daemon& d);
+void add_archive_routes(Router& r, daemon::Daemon& d);
 
 }  // namespace berth::api

@@ -37,5 +37,8 @@ Result<TarResult> write_changes_tar(int out_fd, const std::string& dir,
                                     const std::vector<Change>& changes);
 // A whole tree as one tar (export, import of a rootfs, layers of a new image).
 Result<TarResult> write_tree_tar(int out_fd, const std::string& dir);
+// `name` in the open directory `parent_fd` (a file, or a directory and everything below it),
+// with paths starting at name: what `docker cp` sends out of a container.
+Result<TarResult> write_entry_tar(int out_fd, int parent_fd, const std::string& name);
 
 }  // namespace berth::archive

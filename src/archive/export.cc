@@ -38,6 +38,20 @@ struct Item {
 
 }  // namespace
 
+Result<TarResult> write_entry_tar(int out_fd, int parent_fd, const std::string& name) {
+  BERTH_ASSIGN(auto w, TarWriter::open(out_fd));
+  BERTH_TRY(w->add_at(parent_fd, name, name));
+  struct stat st;
+  if (fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return sys_fail("stat \"{}\"", name);
+  if (S_ISDIR(st.st_mode)) {
+    UniqueFd sub(openat(parent_fd, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!sub) return sys_fail("open \"{}\"", name);
+    BERTH_TRY(add_tree(*w, sub.get(), name));
+  }
+  return w->finish();
+}
+
 Result<TarResult> write_tree_tar(int out_fd, const std::string& dir) {
   UniqueFd root(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) return sys_fail("open {}", dir);

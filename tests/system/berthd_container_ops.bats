@@ -6,24 +6,14 @@ bats_require_minimum_version 1.5.0
 
 load lib/berthd
 
-setup_file() {
-  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
-  berthd_start
-}
+setup_file() { berthd_setup_file; }
 
-setup() {
-  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
-}
+setup() { berthd_setup; }
 
 teardown_file() { berthd_cleanup; }
 
-teardown() {
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
-  fi
-}
+teardown() { berthd_teardown; }
 
-dk() { timeout -k 2 30 docker "$@"; }
 
 @test "top and stats of a running container" {
   dk run -d --name t1 --network none busybox sh -c 'sleep 1000 & sleep 2000; true'
@@ -126,4 +116,25 @@ dk() { timeout -k 2 30 docker "$@"; }
   run dk events --since "$since" --until "$(($(date +%s) + 1))" --filter container=h1 --format '{{.Action}}'
   [[ "$output" == *"health_status: healthy"* && "$output" == *"health_status: unhealthy"* ]]
   dk rm -f h1 h2
+}
+
+@test "cp: out of and into a running and a stopped container" {
+  dk run -d --name cp1 --network none busybox sh -c 'mkdir -p /data/sub && echo one > /data/sub/f && sleep 1000'
+  sleep 0.3
+  dk cp cp1:/data/sub/f "$BT/f.out"
+  [ "$(cat "$BT/f.out")" = one ]
+  dk cp cp1:/data "$BT/dataout"
+  [ "$(cat "$BT/dataout/sub/f")" = one ]
+  echo two > "$BT/f.in"
+  dk cp "$BT/f.in" cp1:/data/f2
+  run dk exec cp1 cat /data/f2
+  [ "$output" = two ]
+  run dk cp cp1:/nosuch "$BT/x"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Could not find the file /nosuch in container cp1"* ]]
+  dk stop -t 1 cp1
+  dk cp "$BT/f.in" cp1:/data/f3
+  dk cp cp1:/data/f3 "$BT/f3.out"
+  [ "$(cat "$BT/f3.out")" = two ]
+  dk rm cp1
 }
