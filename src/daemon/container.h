@@ -55,7 +55,7 @@ struct Container {
   // Not persisted: serialises operations on this container and wakes waiters.
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t exits = 0;  // bumped on every exit
+  uint64_t exits = 0;    // bumped on every exit
   bool removed = false;  // removal has begun
   bool gone = false;     // removal is over: the container is in no list any more
   bool shim_up = false;  // a shim serves this container (created or running)

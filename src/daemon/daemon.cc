@@ -337,7 +337,11 @@ Status Daemon::write_etc_files(Container& c) {
     auto colon = e.find(':');
     if (colon == std::string::npos)
       return fail(ErrorKind::InvalidArgument, "invalid argument {:?} for \"--add-host\" flag", e);
-    hosts += e.substr(colon + 1) + "\t" + e.substr(0, colon) + "\n";
+    std::string ip = e.substr(colon + 1);
+    // Docker's special value: the host as the containers on the default bridge reach it
+    if (ip == "host-gateway")
+      if (auto n = net_->get("bridge"); n && n->has_ipam()) ip = network::ipv4_str(n->gateway);
+    hosts += ip + "\t" + e.substr(0, colon) + "\n";
   }
   BERTH_TRY(write_file_atomic(c.hosts_path, hosts, 0644, false));
   std::string resolv;

@@ -9,14 +9,11 @@ bats_require_minimum_version 1.5.0
 load lib/berthd
 
 setup_file() {
-  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
-  berthd_start
+  berthd_setup_file
   export WEB='mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && httpd -f -p 80 -h /www'
 }
 
-setup() {
-  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
-}
+setup() { berthd_setup; }
 
 teardown_file() {
   [ -f "$BT/busyport" ] && pkill -f "busybox nc -l -p $(cat "$BT/busyport")" 2>/dev/null || true
@@ -25,13 +22,8 @@ teardown_file() {
   berthd_cleanup
 }
 
-teardown() {
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
-  fi
-}
+teardown() { berthd_teardown; }
 
-dk() { timeout -k 2 30 docker "$@"; }
 # GET / from inside a container on `net` (busybox nc: its wget crashes in Debian 12)
 get() { dk run --rm --network "$1" busybox sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $2 80 | tail -n 1"; }
 free_port() {
@@ -137,6 +129,18 @@ free_port() {
   dk rm -f p1 p4
   run nft list chain ip "berth_$BT_BRIDGE" ports
   [[ "$output" != *dnat* ]]
+}
+
+@test "--add-host (host-gateway too), --dns, --dns-search, --dns-option, --hostname" {
+  run dk run --rm --add-host db:10.1.2.3 --add-host host.docker.internal:host-gateway \
+    --dns 10.9.9.9 --dns-search example.test --dns-option ndots:2 --hostname hn busybox \
+    sh -c 'cat /etc/hosts /etc/resolv.conf; hostname'
+  [[ "$output" == *"10.1.2.3"$'\t'"db"* ]]
+  [[ "$output" == *"$BT_NET.0.1"$'\t'"host.docker.internal"* ]]
+  [[ "$output" == *"nameserver 10.9.9.9"* ]]
+  [[ "$output" == *"search example.test"* ]]
+  [[ "$output" == *"options ndots:2"* ]]
+  [ "${lines[-1]}" = hn ]
 }
 
 @test "host, none and container: modes" {
