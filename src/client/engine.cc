@@ -173,19 +173,27 @@ Result<UniqueFd> Engine::dial() {
   return fail(ErrorKind::InvalidArgument, "unsupported host: {:?}", host_);
 }
 
-Result<Response> Engine::call(std::string_view method, const std::string& target,
-                              const std::optional<json>& body) {
+Result<UniqueFd> Engine::send(std::string_view method, const std::string& target,
+                              const std::optional<json>& body, bool upgrade) {
   BERTH_ASSIGN(UniqueFd s, dial());
   std::string payload = body ? body->dump() : "";
   std::string req =
       request_head(method, target, body ? "application/json" : "",
-                   body ? std::optional<size_t>(payload.size()) : std::nullopt, false) +
+                   body || upgrade ? std::optional<size_t>(payload.size()) : std::nullopt,
+                   upgrade) +
       payload;
   if (!send_all(s.get(), req)) return sys_fail("write to the daemon");
+  return s;
+}
+
+namespace {
+
+// The whole response, status, type and body.
+Result<Response> collect(int fd) {
   Response r;
   BERTH_ASSIGN(r.status,
                read_response(
-                   s.get(),
+                   fd,
                    [&](std::string_view d) {
                      r.body.append(d);
                      return true;
@@ -193,6 +201,14 @@ Result<Response> Engine::call(std::string_view method, const std::string& target
                    false, nullptr,
                    [&](auto& h) { r.content_type = std::string(h[http::field::content_type]); }));
   return r;
+}
+
+}  // namespace
+
+Result<Response> Engine::call(std::string_view method, const std::string& target,
+                              const std::optional<json>& body) {
+  BERTH_ASSIGN(UniqueFd s, send(method, target, body, false));
+  return collect(s.get());
 }
 
 Result<Response> Engine::call_raw(std::string_view method, const std::string& target,
@@ -213,28 +229,14 @@ Result<Response> Engine::call_raw(std::string_view method, const std::string& ta
     if (!send_all(s.get(), c)) break;  // the daemon refused: its answer says why
   }
   send_all(s.get(), "0\r\n\r\n");
-  Response r;
-  BERTH_ASSIGN(r.status, read_response(
-                             s.get(),
-                             [&](std::string_view d) {
-                               r.body.append(d);
-                               return true;
-                             },
-                             false, nullptr, [](auto&) {}));
-  return r;
+  return collect(s.get());
 }
 
 Result<int> Engine::stream(std::string_view method, const std::string& target,
                            const std::function<bool(std::string_view)>& on_data,
                            const std::optional<json>& body,
                            const std::function<void(int)>& on_headers) {
-  BERTH_ASSIGN(UniqueFd s, dial());
-  std::string payload = body ? body->dump() : "";
-  std::string req =
-      request_head(method, target, body ? "application/json" : "",
-                   body ? std::optional<size_t>(payload.size()) : std::nullopt, false) +
-      payload;
-  if (!send_all(s.get(), req)) return sys_fail("write to the daemon");
+  BERTH_ASSIGN(UniqueFd s, send(method, target, body, false));
   int status = 0;
   std::string err;
   BERTH_ASSIGN(int st, read_response(
@@ -259,12 +261,7 @@ Result<int> Engine::stream(std::string_view method, const std::string& target,
 }
 
 Result<Hijacked> Engine::hijack(const std::string& target, const std::optional<json>& body) {
-  BERTH_ASSIGN(UniqueFd s, dial());
-  std::string payload = body ? body->dump() : "";
-  std::string req = request_head("POST", target, body ? "application/json" : "",
-                                 std::optional<size_t>(payload.size()), true) +
-                    payload;
-  if (!send_all(s.get(), req)) return sys_fail("write to the daemon");
+  BERTH_ASSIGN(UniqueFd s, send("POST", target, body, true));
   Hijacked h;
   std::string ctype;
   BERTH_ASSIGN(int st, read_response(s.get(), nullptr, true, &h.pending, [&](auto& r) {

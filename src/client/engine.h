@@ -58,6 +58,9 @@ class Engine {
 
  private:
   Result<UniqueFd> dial();
+  // Connects and sends a request with a JSON body (or none).
+  Result<UniqueFd> send(std::string_view method, const std::string& target,
+                        const std::optional<nlohmann::json>& body, bool upgrade);
   std::string host_;
 };
 

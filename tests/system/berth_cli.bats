@@ -13,11 +13,7 @@ setup_file() {
 
 teardown_file() { berthd_cleanup; }
 
-teardown() {
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
-  fi
-}
+teardown() { berthd_teardown; }
 
 b() { timeout -k 2 30 "$B" "$@"; }
 

@@ -6,25 +6,14 @@ bats_require_minimum_version 1.5.0
 
 load lib/berthd
 
-setup_file() {
-  # `skip` is not allowed here: setup() skips each test instead
-  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
-  berthd_start
-}
+setup_file() { berthd_setup_file; }
 
-setup() {
-  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
-}
+setup() { berthd_setup; }
 
 teardown_file() { berthd_cleanup; }
 
-teardown() {
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
-  fi
-}
+teardown() { berthd_teardown; }
 
-dk() { timeout -k 2 30 docker "$@"; }
 
 @test "run: stdout, stderr and exit code pass through" {
   run --separate-stderr dk run --rm --network none busybox sh -c 'echo out; echo err >&2; exit 3'

@@ -21,11 +21,7 @@ setup() {
 
 teardown_file() { berthd_cleanup; }
 
-teardown() {
-  if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-    echo "--- berthd.log (tail)"; tail -n 30 "$BT/berthd.log"
-  fi
-}
+teardown() { berthd_teardown; }
 
 smoke() {
   run timeout -k 2 90 "$PY" "$BATS_TEST_DIRNAME/docker_py/$1"

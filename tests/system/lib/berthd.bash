@@ -96,3 +96,23 @@ berthd_cleanup_net() {
   fi
   if [ -f "$BT/netlock" ]; then rmdir "/tmp/berth-netlock-$(cat "$BT/netlock")" 2>/dev/null || true; fi
 }
+
+# The frame of a bats file that drives a private berthd with the docker CLI:
+#   setup_file() { berthd_setup_file; }   setup() { berthd_setup; }
+#   teardown() { berthd_teardown; }        teardown_file() { berthd_cleanup; }
+berthd_setup_file() {
+  # `skip` is not allowed in setup_file: setup() skips each test instead
+  command -v docker >/dev/null || { export BD_MISSING=1; return 0; }
+  berthd_start
+}
+berthd_setup() {
+  [ -z "${BD_MISSING:-}" ] || skip "the docker CLI is not installed"
+}
+# berthd's log, when a test failed
+berthd_teardown() {
+  if [ -z "${BATS_TEST_COMPLETED:-}" ] && [ -n "${BT:-}" ]; then
+    echo "--- berthd.log (tail)"
+    tail -n 30 "$BT/berthd.log"
+  fi
+}
+dk() { timeout -k 2 30 docker "$@"; }
