@@ -46,9 +46,11 @@ free_port() {
   [ "$output" = "$BT_NET.0.1 24" ]
   run get bridge "$ip"
   [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' b1)" ]
-  # the default bridge has no name resolution
-  run get bridge b1
+  # the default bridge has no name resolution (asked of a resolver on the container's own
+  # loopback, so the query never leaves it)
+  run dk run --rm --dns 127.0.0.1 busybox sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 b1 80"
   [[ "$output" != *hello* ]]
+  [[ "$output" == *"bad address 'b1'"* ]]
   dk rm -f b1
 }
 
