@@ -133,6 +133,20 @@ free_port() {
   [[ "$output" != *dnat* ]]
 }
 
+@test "enable_icc=false: containers on one bridge cannot talk; on another network they can" {
+  dk network create -o com.docker.network.bridge.enable_icc=false noicc
+  dk run -d --name i1 --network noicc busybox sh -c "$WEB"
+  ip1=$(dk inspect -f '{{.NetworkSettings.Networks.noicc.IPAddress}}' i1)
+  run get noicc "$ip1"
+  [[ "$output" != *hello* ]]
+  dk network create yesicc
+  dk run -d --name i2 --network yesicc busybox sh -c "$WEB"
+  run get yesicc i2
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' i2)" ]
+  dk rm -f i1 i2
+  dk network rm noicc yesicc
+}
+
 @test "--add-host (host-gateway too), --dns, --dns-search, --dns-option, --hostname" {
   run dk run --rm --add-host db:10.1.2.3 --add-host host.docker.internal:host-gateway \
     --dns 10.9.9.9 --dns-search example.test --dns-option ndots:2 --hostname hn busybox \
