@@ -1,23 +1,15 @@
 #include "daemon/container.h"
 
 #include <fmt/format.h>
-#include <openssl/rand.h>
 
+#include "base/random.h"
 #include "base/time.h"
 #include "daemon/mount_points.h"
 
 namespace berth::daemon {
 
 std::string random_id() {
-  unsigned char b[32];
-  RAND_bytes(b, sizeof b);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char c : b) {
-    s += hex[c >> 4];
-    s += hex[c & 15];
-  }
-  return s;
+  return random_hex(64);
 }
 
 nlohmann::json Container::to_disk() const {

@@ -3,12 +3,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <openssl/rand.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/time.h"
 #include "network/nat_rules.h"
 #include "network/netlink.h"
@@ -19,18 +19,6 @@ namespace berth::network {
 using nlohmann::json;
 
 namespace {
-
-std::string random_hex(size_t n) {
-  unsigned char b[32];
-  RAND_bytes(b, sizeof b);
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; s.size() < n; ++i) {
-    s += hex[b[i % 32] >> 4];
-    s += hex[b[i % 32] & 15];
-  }
-  return s.substr(0, n);
-}
 
 std::string veth_name(const std::string& endpoint_id) {
   return "veth" + endpoint_id.substr(0, 7);
@@ -493,11 +481,16 @@ Result<std::vector<PortBinding>> Controller::publish(const std::string& containe
     }
     published_[container_id] = std::move(p);
   }
+  std::vector<PortBinding> bound;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    bound = published_[container_id].ports;
+  }
   if (auto st = sync_rules(); !st) {
     unpublish(container_id);
     return std::unexpected(st.error());
   }
-  return published_[container_id].ports;
+  return bound;
 }
 
 void Controller::unpublish(const std::string& container_id) {
