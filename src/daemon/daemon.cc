@@ -2,12 +2,12 @@
 #include "daemon/daemon.h"
 
 #include <dirent.h>
-#include <openssl/rand.h>
 
 #include <regex>
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/random.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "daemon/mount_points.h"
@@ -25,9 +25,7 @@ std::string random_name() {
                                "jolly", "keen", "lucid", "nifty",   "quirky",  "serene"};
   static const char* right[] = {"albattani", "babbage", "curie",    "darwin",  "euclid",
                                 "fermi",     "hopper",  "lovelace", "noether", "turing"};
-  unsigned char b[2];
-  RAND_bytes(b, 2);
-  return std::string(left[b[0] % 12]) + "_" + right[b[1] % 10];
+  return std::string(left[random_index(12)]) + "_" + right[random_index(10)];
 }
 
 // Image defaults under the request's Config, as Docker merges them.
@@ -102,6 +100,20 @@ Status check_types(const json& body) {
   BERTH_TRY(want(body, "Env", V::array, "[]string"));
   BERTH_TRY(want(body, "Labels", V::object, "map[string]string"));
   BERTH_TRY(want(body, "HostConfig", V::object, "container.HostConfig"));
+  if (body.contains("Healthcheck") && !body["Healthcheck"].is_null()) {
+    // checked here: the probe loop reads these once the container runs
+    BERTH_TRY(want(body, "Healthcheck", V::object, "container.HealthConfig"));
+    const json& h = body["Healthcheck"];
+    BERTH_TRY(want(h, "Test", V::array, "[]string"));
+    for (const char* k : {"Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"})
+      BERTH_TRY(want(h, k, V::number_integer, "int64"));
+    for (auto& t : h.value("Test", json::array()))
+      if (!t.is_string())
+        return fail(ErrorKind::InvalidArgument,
+                    "json: cannot unmarshal {} into Go struct field HealthConfig.Test of type "
+                    "string",
+                    t.type_name());
+  }
   if (body.contains("Cmd") && body["Cmd"].is_string()) return ok();  // strslice accepts both
   BERTH_TRY(want(body, "Cmd", V::array, "strslice.StrSlice"));
   if (body.contains("HostConfig") && body["HostConfig"].is_object()) {

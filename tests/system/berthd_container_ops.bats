@@ -116,6 +116,11 @@ teardown() { berthd_teardown; }
   run dk events --since "$since" --until "$(($(date +%s) + 1))" --filter container=h1 --format '{{.Action}}'
   [[ "$output" == *"health_status: healthy"* && "$output" == *"health_status: unhealthy"* ]]
   dk rm -f h1 h2
+  # a healthcheck of the wrong shape is refused at create, not when the probe loop reads it
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -XPOST -H 'Content-Type: application/json' \
+    -d '{"Image":"busybox","Cmd":["true"],"Healthcheck":{"Test":["CMD","true"],"Interval":"1s"}}' \
+    http://x/v1.45/containers/create
+  [[ "$output" == *"cannot unmarshal string"*"Interval"*' 400' ]]
 }
 
 @test "cp: out of and into a running and a stopped container" {
