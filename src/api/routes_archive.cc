@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "api/routes.h"
 #include "api/streams.h"
 #include "archive/apply.h"
@@ -128,31 +126,13 @@ void add_archive_routes(Router& r, daemon::Daemon& d) {
       c.reply(200, "application/x-tar", "", h);
       return ok();
     }
-    c.begin(200, "application/x-tar", h);
-    // the tar after the headers; a failure half-way aborts the response
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
-    UniqueFd rd(p[0]), wr(p[1]);
-    Status made;
-    std::thread maker([&] {
-      auto res = archive::write_entry_tar(wr.get(), t.parent.get(), t.name);
-      made = res ? ok() : Status(std::unexpected(res.error()));
-      wr.reset();
-    });
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t n = ::read(rd.get(), buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      if (!c.chunk(std::string_view(buf, static_cast<size_t>(n)))) break;
-    }
-    rd.reset();
-    maker.join();
-    if (made)
-      c.finish();
-    else
-      c.abort();
-    return ok();
+    return stream_out(
+        c, "application/x-tar",
+        [&](int fd) -> Status {
+          BERTH_TRY(archive::write_entry_tar(fd, t.parent.get(), t.name));
+          return ok();
+        },
+        h);
   };
   r.add("HEAD", "/containers/{id}/archive",
         [stat_route](Request& req, Conn& c) { return stat_route(req, c, false); });

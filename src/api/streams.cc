@@ -11,8 +11,8 @@
 
 namespace berth::api {
 
-Status stream_out(Conn& c, std::string_view content_type,
-                  const std::function<Status(int)>& produce) {
+Status stream_out(Conn& c, std::string_view content_type, const std::function<Status(int)>& produce,
+                  const std::vector<std::pair<std::string, std::string>>& headers) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -21,7 +21,7 @@ Status stream_out(Conn& c, std::string_view content_type,
     produced = produce(wr.get());
     wr.reset();
   });
-  c.begin(200, content_type);
+  c.begin(200, content_type, headers);
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(rd.get(), buf, sizeof buf);

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "api/http.h"
 #include "base/error.h"
@@ -13,8 +16,8 @@ namespace berth::api {
 // Runs `produce(fd)` on a thread and streams what it writes as a chunked 200 response.
 // A producer that fails half-way aborts the response, so the client never takes a
 // truncated tar for a whole one.
-Status stream_out(Conn& c, std::string_view content_type,
-                  const std::function<Status(int)>& produce);
+Status stream_out(Conn& c, std::string_view content_type, const std::function<Status(int)>& produce,
+                  const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 // Runs `consume(fd)` on a thread, feeding it the request body.
 Status feed_body(Conn& c, const std::function<Status(int)>& consume);

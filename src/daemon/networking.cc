@@ -87,6 +87,16 @@ std::vector<network::PortBinding> bound_ports(const json& ports) {
   return out;
 }
 
+// A copy of what networking reads of a container, taken under its lock.
+struct NetView {
+  json settings;
+  std::string mode;
+};
+NetView net_view(Container& c) {
+  std::lock_guard<std::mutex> l(c.mu);
+  return {c.network_settings, c.host_config.value("NetworkMode", "default")};
+}
+
 void clear_endpoint(json& ep) {
   ep["EndpointID"] = "";
   ep["Gateway"] = "";
@@ -211,13 +221,7 @@ Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
 }
 
 void Daemon::teardown_network(const std::shared_ptr<Container>& c) {
-  json settings;
-  std::string mode;
-  {
-    std::lock_guard<std::mutex> l(c->mu);
-    settings = c->network_settings;
-    mode = c->host_config.value("NetworkMode", "default");
-  }
+  auto [settings, mode] = net_view(*c);
   if (shares_namespace(mode)) return;
   dns_->remove(c->id);
   net_->unpublish(c->id);
@@ -236,13 +240,7 @@ void Daemon::teardown_network(const std::shared_ptr<Container>& c) {
 }
 
 void Daemon::restore_network(const std::shared_ptr<Container>& c, bool running) {
-  json settings;
-  std::string mode;
-  {
-    std::lock_guard<std::mutex> l(c->mu);
-    settings = c->network_settings;
-    mode = c->host_config.value("NetworkMode", "default");
-  }
+  auto [settings, mode] = net_view(*c);
   if (shares_namespace(mode)) return;
   if (!running) {
     // the daemon died between an exit and its cleanup
