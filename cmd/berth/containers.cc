@@ -181,6 +181,8 @@ int run(Engine& e, const RunOptions& o) {
                                 (o.interactive ? "&stdin=1" : "")),
                     std::nullopt);
   if (!h) return report(h.error(), 125);
+  // framed unless there is a tty (older dockerd labels every attach a raw stream)
+  h->multiplexed = !o.tty;
   int status = 125;
   std::string cond = o.rm ? "removed" : "next-exit";
   std::promise<void> waiting;
@@ -433,6 +435,7 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
       exit_code = report(h.error(), 126);
       return;
     }
+    h->multiplexed = !xo->tty;
     {
       RawTerminal raw(xo->tty && xo->interactive);
       pump(*h, xo->interactive);

@@ -15,7 +15,10 @@ int main(int argc, char** argv) {
   app.add_option("-H,--host", host_flag, "daemon socket to connect to");
   std::optional<berth::client::Engine> engine;
   auto get = [&]() -> berth::client::Engine& {
-    if (!engine) engine.emplace(berth::client::Engine::default_host(host_flag));
+    if (!engine) {
+      engine.emplace(berth::client::Engine::default_host(host_flag));
+      engine->negotiate();
+    }
     return *engine;
   };
   berth::cli::add_container_commands(app, get);

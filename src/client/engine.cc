@@ -133,8 +133,24 @@ std::string Engine::default_host(const std::string& flag) {
   return "unix:///run/berth/berth.sock";
 }
 
+namespace {
+std::string api_version = "1.45";
+}
+
 std::string Engine::api(const std::string& path) {
-  return "/v1.45" + path;
+  return "/v" + api_version + path;
+}
+
+void Engine::negotiate() {
+  auto r = call("GET", "/_ping");
+  if (!r || r->status != 200 || r->api_version.empty()) return;
+  auto parse = [](const std::string& v) {
+    auto dot = v.find('.');
+    return dot == std::string::npos
+               ? std::pair{0, 0}
+               : std::pair{std::atoi(v.c_str()), std::atoi(v.c_str() + dot + 1)};
+  };
+  if (parse(r->api_version) < parse(api_version)) api_version = r->api_version;
 }
 
 Result<UniqueFd> Engine::dial() {
@@ -191,15 +207,17 @@ namespace {
 // The whole response, status, type and body.
 Result<Response> collect(int fd) {
   Response r;
-  BERTH_ASSIGN(r.status,
-               read_response(
-                   fd,
-                   [&](std::string_view d) {
-                     r.body.append(d);
-                     return true;
-                   },
-                   false, nullptr,
-                   [&](auto& h) { r.content_type = std::string(h[http::field::content_type]); }));
+  BERTH_ASSIGN(r.status, read_response(
+                             fd,
+                             [&](std::string_view d) {
+                               r.body.append(d);
+                               return true;
+                             },
+                             false, nullptr,
+                             [&](auto& h) {
+                               r.content_type = std::string(h[http::field::content_type]);
+                               r.api_version = std::string(h["Api-Version"]);
+                             }));
   return r;
 }
 

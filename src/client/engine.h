@@ -18,6 +18,7 @@ struct Response {
   int status = 0;
   std::string body;
   std::string content_type;
+  std::string api_version;  // the API-Version header
   nlohmann::json json() const;
   // Docker's {"message": ...} of an error response.
   std::string message() const;
@@ -53,7 +54,11 @@ class Engine {
                      const std::function<void(int status)>& on_headers = nullptr);
   Result<Hijacked> hijack(const std::string& target, const std::optional<nlohmann::json>& body);
 
-  // /vX.Y prefix for targets ("/v1.45")
+  // Agrees on an API version as the docker CLI does: ours (1.45), or the daemon's when it is
+  // older (dockerd 20.10 speaks 1.41). A daemon that cannot be asked leaves ours.
+  void negotiate();
+  // /vX.Y prefix for targets ("/v1.45"), with the negotiated version. One engine per
+  // process (the CLI's), so the version is the process's.
   static std::string api(const std::string& path);
 
  private:

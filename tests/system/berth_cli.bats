@@ -5,6 +5,7 @@
 bats_require_minimum_version 1.5.0
 
 load lib/berthd
+load lib/dockerd
 
 setup_file() {
   berthd_start
@@ -13,7 +14,11 @@ setup_file() {
 
 teardown_file() { berthd_cleanup; }
 
-teardown() { berthd_teardown; }
+teardown() {
+  berthd_teardown
+  # the dockerd of the last test, also when it failed
+  [ -z "${DTMP:-}" ] || dk_cleanup >/dev/null 2>&1 || true
+}
 
 b() { timeout -k 2 30 "$B" "$@"; }
 
@@ -107,4 +112,17 @@ b() { timeout -k 2 30 "$B" "$@"; }
   run env DOCKER_HOST="unix://$BT/nosuch.sock" "$B" ps
   [ "$status" -ne 0 ]
   [[ "$output" == *"Cannot connect to the Docker daemon at unix://$BT/nosuch.sock"* ]]
+}
+
+@test "berth against dockerd 20.10: the API version is negotiated down, streams are framed" {
+  command -v dockerd >/dev/null && command -v containerd >/dev/null || skip "dockerd is not installed"
+  dockerd_start
+  tar -C "$BT/rootfs" -c . | "$B" -H "$DOCKER_HOST" import - busybox:latest
+  run "$B" -H "$DOCKER_HOST" run --rm --network none busybox echo hi
+  [ "$output" = hi ]
+  "$B" -H "$DOCKER_HOST" run -d --name dd --network none busybox sleep 100
+  run "$B" -H "$DOCKER_HOST" exec dd sh -c 'echo ex; exit 3'
+  [ "$status" -eq 3 ]
+  [ "$output" = ex ]
+  "$B" -H "$DOCKER_HOST" rm -f dd
 }
