@@ -228,7 +228,7 @@ void Daemon::teardown_network(const std::shared_ptr<Container>& c) {
   json nets = settings.value("Networks", json::object());
   for (auto& [name, ep] : nets.items()) {
     if (ep.value("EndpointID", "").empty()) continue;
-    net_->leave(Endpoint::from_json(name, ep));
+    net_->leave_later(Endpoint::from_json(name, ep));
     clear_endpoint(ep);
   }
   net_->remove_sandbox(c->id);

@@ -391,6 +391,39 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
 
 void Controller::leave(const Endpoint& ep) {
   if (auto nl = Netlink::open()) nl->delete_link(ep.veth);
+  release(ep);
+}
+
+void Controller::leave_later(const Endpoint& ep) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!reaper_.joinable()) reaper_ = std::thread([this] { reap(); });
+  doomed_.push_back(ep);
+  doomed_cv_.notify_one();
+}
+
+void Controller::reap() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    doomed_cv_.wait(l, [&] { return stopping_ || !doomed_.empty(); });
+    if (doomed_.empty()) return;
+    Endpoint ep = std::move(doomed_.front());
+    doomed_.pop_front();
+    l.unlock();
+    leave(ep);  // the address stays taken until the link is gone
+    l.lock();
+  }
+}
+
+Controller::~Controller() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    doomed_cv_.notify_all();
+  }
+  if (reaper_.joinable()) reaper_.join();
+}
+
+void Controller::release(const Endpoint& ep) {
   bool icc = true;
   {
     std::lock_guard<std::mutex> l(mu_);

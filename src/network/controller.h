@@ -4,12 +4,15 @@
 // endpoints in the container records and hands them back after a restart.
 #pragma once
 
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/error.h"
@@ -67,6 +70,11 @@ class Controller {
   Result<Endpoint> join(const std::string& container_id, const std::string& network,
                         const EndpointConfig& ec, int index, bool default_route);
   void leave(const Endpoint& ep);
+  // For a sandbox that goes away: the veth is deleted (and its address freed) later, on
+  // the controller's own thread. Deleting a link waits for an RCU grace period (5-15 ms
+  // here), which an exiting container need not wait for.
+  void leave_later(const Endpoint& ep);
+  ~Controller();
 
   // ports: reserves the host ports (a random free one where none is given) and installs
   // the DNAT rules. `endpoint_name` is for Docker's error message.
@@ -92,6 +100,9 @@ class Controller {
   Result<Network> make_default_bridge();
   std::vector<Subnet> taken_subnets();
   Result<UniqueFd> hold_port(const PortBinding& b);
+  void release(const Endpoint& ep);  // the address and the icc rules, once the veth is gone
+  void reap();                       // the thread behind leave_later
+
 
   ControllerConfig cfg_;
   std::string table_;
@@ -106,6 +117,10 @@ class Controller {
   };
   std::map<std::string, Published> published_;          // by container ID
   std::map<std::string, std::set<std::string>> veths_;  // by network ID (for icc=false)
+  std::deque<Endpoint> doomed_;                         // for the reaper, under mu_
+  std::condition_variable doomed_cv_;
+  bool stopping_ = false;
+  std::thread reaper_;
 };
 
 // "02:42:ac:11:00:02" from 172.17.0.2, as Docker derives it.

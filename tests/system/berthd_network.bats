@@ -218,7 +218,11 @@ free_port() {
   ip link show "$kbr" >/dev/null
   dk rm -f k1 k2
   dk network rm kn
-  # nothing left: veths on our bridge, sandboxes, DNAT rules
+  # nothing left: veths on our bridge (deleted just after the exit), sandboxes, DNAT rules
+  for _ in $(seq 20); do
+    [ -z "$(ip -o link show master "$BT_BRIDGE")" ] && break
+    sleep 0.1
+  done
   run ip -o link show master "$BT_BRIDGE"
   [ -z "$output" ]
   run grep -c " $BT/exec/netns/" /proc/self/mountinfo
