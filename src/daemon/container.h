@@ -62,6 +62,7 @@ struct Container {
   uint64_t starts = 0;   // bumped when a shim comes up: attaches waiting for it connect
   int attaching = 0;     // attaches waiting for the next start
   std::mutex op_mu;      // one start/stop/remove at a time
+  std::vector<std::string> link_env;  // this start's variables from --link (networking.cc)
 
   nlohmann::json to_disk() const;
   static Result<std::unique_ptr<Container>> from_disk(const nlohmann::json& j);

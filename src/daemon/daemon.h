@@ -135,6 +135,10 @@ class Daemon {
   void forget_execs(const std::string& container_id);
   // NetworkMode and NetworkingConfig into c.network_settings, at create.
   Status plan_networks(Container& c, const nlohmann::json& networking_config);
+  // HostConfig.Links checked and stored in Docker's form (links.h), at create.
+  Status plan_links(Container& c);
+  // At start on the default bridge: the /etc/hosts lines and variables of the links.
+  Result<std::pair<std::string, std::vector<std::string>>> resolve_links(Container& c);
   // At start: sandbox, endpoints, ports. The netns path for the spec ("" for none and host).
   Result<std::string> setup_network(const std::shared_ptr<Container>& c);
   void teardown_network(const std::shared_ptr<Container>& c);

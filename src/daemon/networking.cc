@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "daemon/daemon.h"
+#include "daemon/links.h"
 #include "network/ports.h"
 
 namespace berth::daemon {
@@ -141,7 +142,76 @@ Status Daemon::plan_networks(Container& c, const json& networking_config) {
     }
   }
   c.network_settings = {{"Networks", networks}, {"Ports", json::object()}, {"SandboxKey", ""}};
+  return plan_links(c);
+}
+
+Status Daemon::plan_links(Container& c) {
+  json links = c.host_config.value("Links", json());
+  if (!links.is_array() || links.empty()) return ok();
+  std::string mode = c.host_config.value("NetworkMode", "default");
+  if (shares_namespace(mode))
+    return fail(ErrorKind::InvalidArgument,
+                "conflicting options: {} type networking can't be used with links. This would "
+                "result in undefined behavior",
+                mode.starts_with("container:") ? "container" : mode);
+  json stored = json::array(), endpoint_links = json::array();
+  for (auto& spec : links) {
+    if (!spec.is_string())
+      return fail(ErrorKind::InvalidArgument, "invalid link format: {}", spec.dump());
+    BERTH_ASSIGN(Link l, parse_link(spec.get<std::string>()));
+    auto target = get(l.target);
+    if (!target)  // a 400: a 404 would make the CLI pull the image
+      return fail(ErrorKind::InvalidArgument, "could not get container for {}: {}", l.target,
+                  target.error().message());
+    l.target = (*target)->name.substr(1);
+    stored.push_back(stored_link(l, c.name));
+    endpoint_links.push_back(l.target + ":" + l.alias);
+  }
+  c.host_config["Links"] = stored;
+  // on a user-defined network a link is a name its DNS answers for this container
+  auto n = net_->get(primary_network(c.host_config));
+  if (n && !n->predefined && c.network_settings["Networks"].contains(n->name))
+    c.network_settings["Networks"][n->name]["Links"] = endpoint_links;
   return ok();
+}
+
+// On the default bridge: /etc/hosts lines and variables for each link (the targets must run).
+Result<std::pair<std::string, std::vector<std::string>>> Daemon::resolve_links(Container& c) {
+  json links;
+  std::string name;
+  {
+    std::lock_guard<std::mutex> l(c.mu);
+    links = c.host_config.value("Links", json());
+    name = c.name;
+  }
+  std::pair<std::string, std::vector<std::string>> out;
+  if (!links.is_array()) return out;
+  for (auto& spec : links) {
+    BERTH_ASSIGN(Link l, parse_link(spec.get<std::string>()));
+    auto target = get(l.target);
+    if (!target)
+      return fail(ErrorKind::NotFound, "could not get container for {}: {}", l.target,
+                  target.error().message());
+    std::string ip, hostname;
+    json exposed, env;
+    {
+      std::lock_guard<std::mutex> tl((*target)->mu);
+      if (!(*target)->state.running)
+        return fail(ErrorKind::Conflict, "Cannot link to a non running container: {} AS {}/{}",
+                    (*target)->name, name, l.alias);
+      json nets = (*target)->network_settings.value("Networks", json::object());
+      if (nets.contains("bridge")) ip = nets["bridge"].value("IPAddress", "");
+      hostname = (*target)->config.value("Hostname", (*target)->id.substr(0, 12));
+      exposed = (*target)->config.value("ExposedPorts", json::object());
+      env = (*target)->config.value("Env", json::array());
+    }
+    if (ip.empty())
+      return fail(ErrorKind::InvalidArgument,
+                  "Cannot link to /{}, as it does not belong to the default network", l.target);
+    out.first += link_hosts_line(l, ip, hostname);
+    for (auto& e : link_env(l, name, ip, exposed, env)) out.second.push_back(e);
+  }
+  return out;
 }
 
 Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
@@ -196,6 +266,13 @@ Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
     c->network_settings["Networks"][order[i]] = ep;
     c->network_settings["SandboxKey"] = net_->sandbox_path(c->id);
   }
+  std::string link_lines;
+  std::vector<std::string> link_vars;
+  if (nets.contains("bridge") && primary == "bridge") {
+    BERTH_ASSIGN(auto linked, resolve_links(*c));
+    link_lines = std::move(linked.first);
+    link_vars = std::move(linked.second);
+  }
   BERTH_ASSIGN(auto wanted, network::port_bindings(hc, exposed));
   std::vector<network::PortBinding> bound;
   if (!wanted.empty()) {
@@ -210,9 +287,10 @@ Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
     if (!primary_ip.empty()) {
       // the container's own name resolves to its address, as in Docker's /etc/hosts
       std::string hosts = read_file(c->hosts_path).value_or("");
-      BERTH_TRY(write_file_atomic(c->hosts_path, hosts + primary_ip + "\t" + hostname + "\n", 0644,
-                                  false));
+      BERTH_TRY(write_file_atomic(
+          c->hosts_path, hosts + link_lines + primary_ip + "\t" + hostname + "\n", 0644, false));
     }
+    c->link_env = std::move(link_vars);
     save(*c);
   }
   BERTH_TRY(start_dns(c));
@@ -283,15 +361,30 @@ Status Daemon::start_dns(const std::shared_ptr<Container>& c) {
 
 std::vector<std::string> Daemon::dns_lookup(const std::string& container_id,
                                             const std::string& name) {
-  std::set<std::string> nets;  // the asker's networks
+  std::set<std::string> nets;                 // the asker's networks
+  std::map<std::string, std::string> linked;  // its links there: target by alias (lower case)
+  auto lower = [](std::string s) {
+    for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
   {
     auto asker = get(container_id);
     if (!asker) return {};
     std::lock_guard<std::mutex> l((*asker)->mu);
     json eps = (*asker)->network_settings.value("Networks", json::object());
-    for (auto& [n, ep] : eps.items())
-      if (!ep.value("EndpointID", "").empty()) nets.insert(ep.value("NetworkID", ""));
+    for (auto& [n, ep] : eps.items()) {
+      if (ep.value("EndpointID", "").empty()) continue;
+      nets.insert(ep.value("NetworkID", ""));
+      if (ep.contains("Links") && ep["Links"].is_array())
+        for (auto& spec : ep["Links"])
+          if (auto lk =
+                  spec.is_string() ? parse_link(spec) : Result<Link>(fail(ErrorKind::Internal, "")))
+            linked[lower(lk->alias)] = lk->target;
+    }
   }
+  // a link's alias answers with its target's address
+  if (auto it = linked.find(lower(name)); it != linked.end() && lower(name) != lower(it->second))
+    return dns_lookup(container_id, it->second);
   auto same = [&](const std::string& a) {
     return a.size() == name.size() &&
            std::equal(a.begin(), a.end(), name.begin(), [](char x, char y) {

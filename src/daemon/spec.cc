@@ -215,8 +215,16 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
                                                  cs.size() == 2 && cs[0].is_number() &&
                                                  cs[1].is_number() && cs[0].get<int>() > 0)
     p["consoleSize"] = {{"height", cs[0]}, {"width", cs[1]}};
-  json env = cfg.value("Env", json::array());
-  if (env.is_null()) env = json::array();
+  json env = json::array();
+  json own = cfg.value("Env", json::array());
+  if (!own.is_array()) own = json::array();
+  // the links' variables, unless the container sets the same ones
+  auto key = [](const std::string& e) { return e.substr(0, e.find('=')); };
+  for (auto& e : c.link_env)
+    if (std::none_of(own.begin(), own.end(),
+                     [&](const json& o) { return o.is_string() && key(o) == key(e); }))
+      env.push_back(e);
+  for (auto& e : own) env.push_back(e);
   bool has_path = false;
   for (auto& e : env) has_path |= e.get<std::string>().starts_with("PATH=");
   if (!has_path)

@@ -103,7 +103,6 @@ class Controller {
   void release(const Endpoint& ep);  // the address and the icc rules, once the veth is gone
   void reap();                       // the thread behind leave_later
 
-
   ControllerConfig cfg_;
   std::string table_;
   std::vector<AddressPool> pools_;

@@ -159,6 +159,39 @@ free_port() {
   [ "${lines[-1]}" = hn ]
 }
 
+@test "--link: /etc/hosts and variables on the default bridge, a DNS name on a user network" {
+  dk run -d --name lk-db -e FOO=bar --expose 5432 busybox sh -c "$WEB"
+  ip=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' lk-db)
+  run dk run --rm --link lk-db:database busybox sh -c \
+    'grep database /etc/hosts; echo "$DATABASE_PORT $DATABASE_ENV_FOO $DATABASE_NAME"; printf "GET / HTTP/1.0\r\n\r\n" | nc -w 3 database 80 | tail -n 1'
+  [ "${lines[0]}" = "$ip	database $(dk inspect -f '{{.Config.Hostname}}' lk-db) lk-db" ]
+  [[ "${lines[1]}" == "tcp://$ip:5432 bar /"*"/database" ]]
+  [ "${lines[2]}" = "hello from $(dk inspect -f '{{.Config.Hostname}}' lk-db)" ]
+  dk create --name lk-web --link lk-db:x busybox true
+  [ "$(dk inspect -f '{{json .HostConfig.Links}}' lk-web)" = '["/lk-db:/lk-web/x"]' ]
+  run dk run --rm --link lk-nope:x busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"could not get container for lk-nope"* ]]
+  run dk run --rm --network host --link lk-db busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"can't be used with links"* ]]
+  # a user network: the alias is a name the embedded DNS answers (for the linking container)
+  dk network create lkn
+  dk run -d --name lk-db2 --network lkn busybox sh -c "$WEB"
+  run get lkn lk-db2
+  [[ "$output" == "hello from "* ]]
+  run dk run --rm --network lkn --link lk-db2:dbalias busybox sh -c \
+    "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 dbalias 80 | tail -n 1"
+  [ "$output" = "$(get lkn lk-db2)" ]
+  # a stopped target: the linking container does not start
+  dk stop -t 0 lk-db
+  run dk start lk-web
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Cannot link to a non running container: /lk-db AS /lk-web/x"* ]]
+  dk rm -f lk-db lk-web lk-db2
+  dk network rm lkn
+}
+
 @test "host, none and container: modes" {
   run dk run --rm --network none busybox ip -o link
   [ "${#lines[@]}" -eq 1 ]
