@@ -459,9 +459,11 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
     if (ports.is_object())
       for (auto& [k, v] : ports.items())
         if (v.is_array())
-          for (auto& b : v)
-            std::printf("%s -> %s:%s\n", k.c_str(), b.value("HostIp", "").c_str(),
-                        b.value("HostPort", "").c_str());
+          for (auto& b : v) {
+            std::string ip = b.value("HostIp", "");
+            if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";  // as net.JoinHostPort
+            std::printf("%s -> %s:%s\n", k.c_str(), ip.c_str(), b.value("HostPort", "").c_str());
+          }
     exit_code = 0;
   });
 }

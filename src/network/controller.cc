@@ -20,6 +20,10 @@ using nlohmann::json;
 
 namespace {
 
+bool is_ipv6(const std::string& ip) {
+  return ip.find(':') != std::string::npos;
+}
+
 std::string veth_name(const std::string& endpoint_id) {
   return "veth" + endpoint_id.substr(0, 7);
 }
@@ -441,14 +445,16 @@ Result<UniqueFd> Controller::hold_port(const PortBinding& b) {
   int type = b.proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
   std::string shown_ip = b.host_ip.empty() ? "0.0.0.0" : b.host_ip;
   uint32_t addr = 0;
-  if (!b.host_ip.empty()) {
+  if (!b.host_ip.empty() && !is_ipv6(b.host_ip)) {
     BERTH_ASSIGN(addr, parse_ipv4(b.host_ip));
   }
+  bool v6 = is_ipv6(b.host_ip);
+  auto any = [](const std::string& ip) { return ip.empty() || ip == "::"; };
   auto ours = [&](int port) {
     for (auto& [id, p] : published_)
       for (auto& q : p.ports)
-        if (q.host_port == port && q.proto == b.proto &&
-            (q.host_ip.empty() || b.host_ip.empty() || q.host_ip == b.host_ip))
+        if (q.host_port == port && q.proto == b.proto && is_ipv6(q.host_ip) == v6 &&
+            (any(q.host_ip) || any(b.host_ip) || q.host_ip == b.host_ip))
           return true;
     return false;
   };
@@ -456,6 +462,12 @@ Result<UniqueFd> Controller::hold_port(const PortBinding& b) {
     if (ours(port))
       return fail(ErrorKind::Internal, "Bind for {}:{} failed: port is already allocated", shown_ip,
                   port);
+    if (v6) {
+      if (b.proto != "tcp")
+        return fail(ErrorKind::InvalidArgument,
+                    "publishing {} ports on IPv6 addresses is not supported", b.proto);
+      return bind_tcp6(b.host_ip, port);
+    }
     if (b.proto == "sctp") return UniqueFd();
     UniqueFd s(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
     if (!s) return sys_fail("socket");
@@ -503,15 +515,34 @@ Result<std::vector<PortBinding>> Controller::publish(const std::string& containe
                     endpoint_name, fd.error().message());
       // the port the socket got, when any was allowed
       if (*fd) {
-        sockaddr_in sa{};
+        sockaddr_storage sa{};
         socklen_t len = sizeof sa;
         getsockname(fd->get(), reinterpret_cast<sockaddr*>(&sa), &len);
-        b.host_port = ntohs(sa.sin_port);
+        b.host_port =
+            ntohs(sa.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&sa)->sin6_port
+                                           : reinterpret_cast<sockaddr_in*>(&sa)->sin_port);
       }
       b.host_port_end = 0;
       p.ports.push_back(b);
       p.holds.push_back(std::move(*fd));
+      // the same port on the IPv6 addresses, as Docker publishes it
+      if (b.host_ip.empty() && b.proto == "tcp") {
+        PortBinding b6 = b;
+        b6.host_ip = "::";
+        if (auto fd6 = hold_port(b6)) {
+          p.ports.push_back(b6);
+          p.holds.push_back(std::move(*fd6));
+        } else {
+          log::warn("port {}: not on IPv6: {}", b.host_port, fd6.error().message());
+        }
+      }
     }
+    for (size_t i = 0; i < p.ports.size(); ++i)
+      if (is_ipv6(p.ports[i].host_ip))
+        if (auto st =
+                proxy_.add(container_id, std::move(p.holds[i]), ip, p.ports[i].container_port);
+            !st)
+          log::warn("port {}: {}", p.ports[i].host_port, st.error().message());
     published_[container_id] = std::move(p);
   }
   std::vector<PortBinding> bound;
@@ -527,6 +558,7 @@ Result<std::vector<PortBinding>> Controller::publish(const std::string& containe
 }
 
 void Controller::unpublish(const std::string& container_id) {
+  proxy_.remove(container_id);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!published_.erase(container_id)) return;
@@ -551,6 +583,10 @@ void Controller::restore_ports(const std::string& container_id, const std::strin
     if (!fd)
       log::warn("container {}: port {}: {}", container_id, b.host_port, fd.error().message());
     p.ports.push_back(b);
+    if (fd && is_ipv6(b.host_ip)) {
+      if (auto st = proxy_.add(container_id, std::move(*fd), ip, b.container_port); !st)
+        log::warn("container {}: port {}: {}", container_id, b.host_port, st.error().message());
+    }
     p.holds.push_back(fd ? std::move(*fd) : UniqueFd());
   }
   published_[container_id] = std::move(p);
@@ -567,7 +603,8 @@ Status Controller::sync_rules() {
                            std::vector<std::string>(veths_[id].begin(), veths_[id].end())});
     for (auto& [id, p] : published_)
       for (auto& b : p.ports)
-        ports.push_back({b.proto, b.host_ip, b.host_port, p.ip, b.container_port});
+        if (!is_ipv6(b.host_ip))  // those go through the proxy
+          ports.push_back({b.proto, b.host_ip, b.host_port, p.ip, b.container_port});
   }
   return nft_run(nat_ruleset(table_, bridges, ports));
 }

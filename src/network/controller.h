@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "network/ipam.h"
 #include "network/network.h"
+#include "network/port_proxy.h"
 #include "network/ports.h"
 
 namespace berth::network {
@@ -77,7 +78,9 @@ class Controller {
   ~Controller();
 
   // ports: reserves the host ports (a random free one where none is given) and installs
-  // the DNAT rules. `endpoint_name` is for Docker's error message.
+  // the DNAT rules. `endpoint_name` is for Docker's error message. A TCP port on every
+  // address is also served on every IPv6 address ("::", relayed by the PortProxy); a
+  // binding to an IPv6 address is relayed only.
   Result<std::vector<PortBinding>> publish(const std::string& container_id, const std::string& ip,
                                            std::vector<PortBinding> wanted,
                                            const std::string& endpoint_name);
@@ -114,7 +117,8 @@ class Controller {
     std::vector<PortBinding> ports;
     std::vector<UniqueFd> holds;  // bound sockets: the host ports stay ours
   };
-  std::map<std::string, Published> published_;          // by container ID
+  std::map<std::string, Published> published_;  // by container ID
+  PortProxy proxy_;
   std::map<std::string, std::set<std::string>> veths_;  // by network ID (for icc=false)
   std::deque<Endpoint> doomed_;                         // for the reaper, under mu_
   std::condition_variable doomed_cv_;

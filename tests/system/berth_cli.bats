@@ -63,7 +63,8 @@ b() { timeout -k 2 30 "$B" "$@"; }
   run b logs web
   [ "$output" = started ]
   run b port web
-  [ "$output" = "80/tcp -> 0.0.0.0:$port" ]
+  [ "$output" = "80/tcp -> 0.0.0.0:$port
+80/tcp -> [::]:$port" ]
   sleep 0.3
   run curl -s -m 5 "http://127.0.0.1:$port/"
   [ "$output" = page ]

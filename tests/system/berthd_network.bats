@@ -95,10 +95,25 @@ free_port() {
   sleep 0.3
   run curl -s -m 5 "http://127.0.0.1:$port/"
   [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' p1)" ]
+  # and ::1 (relayed by berthd: IPv6 cannot DNAT from loopback)
+  run curl -s -m 5 "http://[::1]:$port/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' p1)" ]
   run dk port p1
-  [ "$output" = "80/tcp -> 0.0.0.0:$port" ]
+  [ "$output" = "80/tcp -> 0.0.0.0:$port
+80/tcp -> [::]:$port" ]
   run dk ps --filter name=p1 --format '{{.Ports}}'
-  [ "$output" = "0.0.0.0:$port->80/tcp" ]
+  [ "$output" = "0.0.0.0:$port->80/tcp, [::]:$port->80/tcp" ]
+  # a port on ::1 only
+  port6=$(free_port)
+  dk run -d --name p6 -p "[::1]:$port6:80" busybox sh -c "$WEB"
+  sleep 0.3
+  run curl -s -m 5 "http://[::1]:$port6/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' p6)" ]
+  run curl -s -m 2 "http://127.0.0.1:$port6/"
+  [ "$status" -ne 0 ]
+  dk rm -f p6
+  run curl -s -m 2 "http://[::1]:$port6/"
+  [ "$status" -ne 0 ]
   # an "outside" client: a namespace of ours, through the host side of its own veth
   ip netns add "bt-out-$BT_ID"
   ip link add "bto$BT_ID" type veth peer name eth0 netns "bt-out-$BT_ID"
@@ -241,6 +256,8 @@ free_port() {
   run dk inspect -f '{{.NetworkSettings.Networks.kn.IPAddress}}' k1
   [ "$output" = "$ip1" ]
   run curl -s -m 5 "http://127.0.0.1:$port/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' k1)" ]
+  run curl -s -m 5 "http://[::1]:$port/"
   [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' k1)" ]
   run dk exec k2 sh -c "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 k1 80 | tail -n 1"
   [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' k1)" ]
