@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("-b,--bridge", cfg.net.bridge, "the default bridge's interface name");
   app.add_option("--bip", cfg.net.bip, "the default bridge's address and subnet (CIDR)");
   app.add_option("--fixed-cidr", cfg.net.fixed_cidr, "where containers' addresses come from");
+  app.add_flag("--ipv6", cfg.net.ipv6, "IPv6 on the default bridge");
+  app.add_option("--fixed-cidr-v6", cfg.net.fixed_cidr_v6, "the default bridge's IPv6 subnet");
   app.add_option("--default-address-pool", cfg.net.default_address_pools,
                  "base=CIDR,size=N: subnets for networks");
   app.add_option("--mtu", cfg.net.mtu, "the MTU of bridges and veths");
@@ -51,6 +53,9 @@ int main(int argc, char** argv) {
     if (!app.count("--fixed-cidr") && j.contains("fixed-cidr"))
       cfg.net.fixed_cidr = j["fixed-cidr"];
     if (!app.count("--mtu") && j.contains("mtu")) cfg.net.mtu = j["mtu"];
+    if (!app.count("--ipv6") && j.contains("ipv6")) cfg.net.ipv6 = j["ipv6"];
+    if (!app.count("--fixed-cidr-v6") && j.contains("fixed-cidr-v6"))
+      cfg.net.fixed_cidr_v6 = j["fixed-cidr-v6"];
     if (!app.count("--default-address-pool") && j.contains("default-address-pools"))
       for (auto& p : j["default-address-pools"])
         cfg.net.default_address_pools.push_back(

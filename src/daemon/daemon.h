@@ -149,7 +149,8 @@ class Daemon {
   // Runs `cmd` in the container; its exit code and first 4 KiB of output (-1 on timeout).
   Result<std::pair<int, std::string>> run_probe(const std::shared_ptr<Container>& c,
                                                 const nlohmann::json& cmd, int64_t timeout_ns);
-  // The embedded DNS: addresses of `name` on the user-defined networks of the container.
+  // The embedded DNS: addresses of `name` on the user-defined networks of the container
+  // (IPv4 and IPv6 ones; the server answers with those of the family asked for).
   std::vector<std::string> dns_lookup(const std::string& container_id, const std::string& name);
   // Serves DNS in the container's sandbox if it is on a user-defined network.
   Status start_dns(const std::shared_ptr<Container>& c);

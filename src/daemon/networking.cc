@@ -35,7 +35,10 @@ EndpointConfig endpoint_config(const json& settings) {
     for (auto& a : settings["Aliases"])
       if (a.is_string()) ec.aliases.push_back(a);
   json ipam = settings.value("IPAMConfig", json::object());
-  if (ipam.is_object()) ec.ipv4 = ipam.value("IPv4Address", "");
+  if (ipam.is_object()) {
+    ec.ipv4 = ipam.value("IPv4Address", "");
+    ec.ipv6 = ipam.value("IPv6Address", "");
+  }
   ec.mac = settings.value("MacAddress", "");
   return ec;
 }
@@ -45,9 +48,15 @@ Result<json> planned_endpoint(const network::Network& n, const json& requested) 
   json ec = requested.is_object() ? requested : json::object();
   json ipam = ec.value("IPAMConfig", json::object());
   bool user_defined = !n.predefined;
-  if (ipam.is_object() && !ipam.value("IPv4Address", "").empty() && !user_defined)
+  if (ipam.is_object() &&
+      (!ipam.value("IPv4Address", "").empty() || !ipam.value("IPv6Address", "").empty()) &&
+      !user_defined)
     return fail(ErrorKind::InvalidArgument,
                 "user specified IP address is supported on user defined networks only");
+  if (ipam.is_object() && !ipam.value("IPv6Address", "").empty() && !n.ipv6)
+    return fail(ErrorKind::InvalidArgument,
+                "invalid endpoint settings:\nuser specified IP address is supported only when "
+                "connecting to networks with IPv6 enabled");
   json aliases = ec.value("Aliases", json::array());
   if (aliases.is_array() && !aliases.empty() && !user_defined)
     return fail(ErrorKind::InvalidArgument,
@@ -103,6 +112,9 @@ void clear_endpoint(json& ep) {
   ep["Gateway"] = "";
   ep["IPAddress"] = "";
   ep["IPPrefixLen"] = 0;
+  ep["GlobalIPv6Address"] = "";
+  ep["GlobalIPv6PrefixLen"] = 0;
+  ep["IPv6Gateway"] = "";
   ep["DNSNames"] = nullptr;
   // a MAC the user chose stays; one derived from the address goes with it
 }
@@ -254,6 +266,9 @@ Result<std::string> Daemon::setup_network(const std::shared_ptr<Container>& c) {
     ep["IPAddress"] = e.ip;
     ep["IPPrefixLen"] = e.prefix;
     ep["Gateway"] = e.gateway;
+    ep["GlobalIPv6Address"] = e.ipv6;
+    ep["GlobalIPv6PrefixLen"] = e.prefix6;
+    ep["IPv6Gateway"] = e.gateway6;
     ep["MacAddress"] = e.mac;
     if (auto n = net_->get(e.network_id); n && !n->predefined) {
       json names = json::array({c->name.substr(1), c->id.substr(0, 12)});
@@ -402,7 +417,9 @@ std::vector<std::string> Daemon::dns_lookup(const std::string& container_id,
       bool match = same(x->name.substr(1)) || same(x->id.substr(0, 12));
       if (ep.contains("Aliases") && ep["Aliases"].is_array())
         for (auto& a : ep["Aliases"]) match |= a.is_string() && same(a.get<std::string>());
-      if (match) ips.push_back(ep.value("IPAddress", ""));
+      if (!match) continue;
+      ips.push_back(ep.value("IPAddress", ""));
+      if (std::string v6 = ep.value("GlobalIPv6Address", ""); !v6.empty()) ips.push_back(v6);
     }
   }
   return ips;
@@ -421,7 +438,10 @@ json Daemon::network_containers(const network::Network& n) {
                     {"MacAddress", ep.value("MacAddress", "")},
                     {"IPv4Address",
                      ep.value("IPAddress", "") + "/" + std::to_string(ep.value("IPPrefixLen", 0))},
-                    {"IPv6Address", ""}};
+                    {"IPv6Address", ep.value("GlobalIPv6Address", "").empty()
+                                        ? std::string()
+                                        : ep.value("GlobalIPv6Address", "") + "/" +
+                                              std::to_string(ep.value("GlobalIPv6PrefixLen", 0))}};
     }
   }
   return out;
@@ -457,6 +477,9 @@ Status Daemon::connect_network(const std::string& net, const std::string& ref,
     ep["IPAddress"] = e.ip;
     ep["IPPrefixLen"] = e.prefix;
     ep["Gateway"] = e.gateway;
+    ep["GlobalIPv6Address"] = e.ipv6;
+    ep["GlobalIPv6PrefixLen"] = e.prefix6;
+    ep["IPv6Gateway"] = e.gateway6;
     ep["MacAddress"] = e.mac;
     json names = json::array({c->name.substr(1), c->id.substr(0, 12)});
     for (auto& a : e.aliases) names.push_back(a);

@@ -51,9 +51,9 @@ json Endpoint::to_json() const {
           {"Gateway", gateway},
           {"IPAddress", ip},
           {"IPPrefixLen", prefix},
-          {"IPv6Gateway", ""},
-          {"GlobalIPv6Address", ""},
-          {"GlobalIPv6PrefixLen", 0},
+          {"IPv6Gateway", gateway6},
+          {"GlobalIPv6Address", ipv6},
+          {"GlobalIPv6PrefixLen", prefix6},
           {"DriverOpts", nullptr},
           {"DNSNames", nullptr}};
 }
@@ -67,6 +67,9 @@ Endpoint Endpoint::from_json(const std::string& network_name, const json& j) {
   e.gateway = j.value("Gateway", "");
   e.mac = j.value("MacAddress", "");
   e.prefix = j.value("IPPrefixLen", 0);
+  e.ipv6 = j.value("GlobalIPv6Address", "");
+  e.gateway6 = j.value("IPv6Gateway", "");
+  e.prefix6 = j.value("GlobalIPv6PrefixLen", 0);
   if (j.contains("Aliases") && j["Aliases"].is_array())
     e.aliases = j["Aliases"].get<std::vector<std::string>>();
   e.veth = veth_name(e.id);
@@ -107,14 +110,13 @@ Result<std::unique_ptr<Controller>> Controller::open(const ControllerConfig& cfg
     }
     closedir(d);
   }
-  bool have_bridge = false, have_host = false, have_none = false;
+  bool have_host = false, have_none = false;
   for (auto& [id, n] : c->networks_) {
-    have_bridge |= n.name == "bridge";
     have_host |= n.name == "host";
     have_none |= n.name == "none";
   }
-  if (!have_bridge || !cfg.bip.empty()) {
-    // --bip wins over what an earlier run chose
+  {
+    // the flags win over what an earlier run chose; its subnet stays when there is no --bip
     BERTH_ASSIGN(Network n, c->make_default_bridge());
     BERTH_TRY(c->save(n));
   }
@@ -133,6 +135,7 @@ Result<std::unique_ptr<Controller>> Controller::open(const ControllerConfig& cfg
   for (auto& [id, n] : c->networks_) {
     if (!n.has_ipam()) continue;
     c->addresses_.emplace(id, AddressSet(n.subnet, n.gateway, n.ip_range));
+    if (n.ipv6) c->addresses6_.emplace(id, AddressSet6(n.subnet6, n.gateway6));
     if (auto st = c->ensure_bridge(n); !st)
       log::warn("network {}: {}", n.name, st.error().message());
   }
@@ -181,12 +184,21 @@ Result<Network> Controller::make_default_bridge() {
     BERTH_ASSIGN(n.subnet, choose_subnet(pools_, taken));
     n.gateway = n.subnet.base + 1;
   }
+  n.ip_range.reset();
   if (!cfg_.fixed_cidr.empty()) {
     BERTH_ASSIGN(auto r, Subnet::parse(cfg_.fixed_cidr));
     if (!n.subnet.contains(r.base) || r.prefix < n.subnet.prefix)
       return fail(ErrorKind::InvalidArgument, "--fixed-cidr {} is not inside {}", cfg_.fixed_cidr,
                   n.subnet.str());
     n.ip_range = r;
+  }
+  n.ipv6 = cfg_.ipv6;
+  if (n.ipv6) {
+    if (cfg_.fixed_cidr_v6.empty())
+      return fail(ErrorKind::InvalidArgument,
+                  "IPv6 is enabled for the default bridge, but no subnet is configured: use "
+                  "--fixed-cidr-v6");
+    BERTH_TRY(plan_ipv6(n, json{{"Subnet", cfg_.fixed_cidr_v6}}));
   }
   n.options = {{"com.docker.network.bridge.default_bridge", "true"},
                {"com.docker.network.bridge.enable_icc", "true"},
@@ -201,6 +213,12 @@ Status Controller::ensure_bridge(const Network& n) {
   BERTH_ASSIGN(auto nl, Netlink::open());
   if (!nl.link_exists(n.bridge)) BERTH_TRY(nl.create_bridge(n.bridge, n.mtu));
   BERTH_TRY(nl.add_address(n.bridge, ipv4_str(n.gateway) + "/" + std::to_string(n.subnet.prefix)));
+  if (n.ipv6) {
+    BERTH_TRY(
+        nl.add_address(n.bridge, ipv6_str(n.gateway6) + "/" + std::to_string(n.subnet6.prefix)));
+    // containers' IPv6 traffic is routed through the host, as Docker sets it up
+    sysctl("net.ipv6.conf.all.forwarding", "1");
+  }
   BERTH_TRY(nl.set_up(n.bridge));
   // the host's 127.0.0.1:port, DNATed to a container, may then leave through the bridge
   sysctl("net.ipv4.conf." + n.bridge + ".route_localnet", "1");
@@ -217,8 +235,6 @@ Result<Network> Controller::create_network(const json& body) {
     return fail(ErrorKind::PermissionDenied, "only one instance of \"{}\" network is allowed",
                 driver == "null" ? "none" : driver);
   if (driver != "bridge") return fail(ErrorKind::NotFound, "plugin \"{}\" not found", driver);
-  if (body.value("EnableIPv6", false))
-    return fail(ErrorKind::InvalidArgument, "IPv6 networks are not supported yet");
   Network n;
   n.id = random_hex(64);
   n.name = name;
@@ -237,7 +253,22 @@ Result<Network> Controller::create_network(const json& body) {
     if (o.name == name)
       return fail(ErrorKind::Conflict, "network with name {} already exists", name);
   json cfgs = body.value("IPAM", json::object()).value("Config", json::array());
-  json ipam = cfgs.is_array() && !cfgs.empty() ? cfgs[0] : json::object();
+  json ipam = json::object(), ipam6;
+  if (cfgs.is_array())
+    for (auto& c : cfgs) {
+      if (!c.is_object()) continue;
+      bool v6 = c.value("Subnet", "").find(':') != std::string::npos;
+      if (v6 && ipam6.is_null()) ipam6 = c;
+      if (!v6 && ipam.empty()) ipam = c;
+    }
+  if (!ipam6.is_null() && !body.value("EnableIPv6", false))
+    return fail(ErrorKind::InvalidArgument,
+                "invalid pool request: IPv6 subnet {} given but IPv6 is not enabled",
+                ipam6.value("Subnet", ""));
+  if (body.value("EnableIPv6", false)) {
+    n.ipv6 = true;
+    BERTH_TRY(plan_ipv6(n, ipam6.is_null() ? json::object() : ipam6));
+  }
   if (std::string s = ipam.value("Subnet", ""); !s.empty()) {
     BERTH_ASSIGN(n.subnet, Subnet::parse(s));
     for (auto& [id, o] : networks_)
@@ -281,7 +312,29 @@ Result<Network> Controller::create_network(const json& body) {
     return std::unexpected(st.error());
   }
   addresses_.emplace(n.id, AddressSet(n.subnet, n.gateway, n.ip_range));
+  if (n.ipv6) addresses6_.emplace(n.id, AddressSet6(n.subnet6, n.gateway6));
   return n;
+}
+
+Status Controller::plan_ipv6(Network& n, const json& ipam) {
+  // called with mu_ held, or before the controller serves anyone
+  if (std::string s = ipam.value("Subnet", ""); !s.empty()) {
+    BERTH_ASSIGN(n.subnet6, Subnet6::parse(s));
+  } else {
+    n.subnet6 = random_ula64();
+  }
+  for (auto& [id, o] : networks_)
+    if (o.id != n.id && o.ipv6 && o.subnet6.overlaps(n.subnet6))
+      return fail(ErrorKind::PermissionDenied,
+                  "Pool overlaps with other one on this address space");
+  if (std::string g = ipam.value("Gateway", ""); !g.empty()) {
+    BERTH_ASSIGN(n.gateway6, parse_ipv6(g));
+    if (!n.subnet6.contains(n.gateway6))
+      return fail(ErrorKind::PermissionDenied, "no matching subnet for gateway {}", g);
+  } else {
+    n.gateway6 = n.subnet6.base + 1;
+  }
+  return ok();
 }
 
 Result<Network> Controller::get(const std::string& ref) {
@@ -317,6 +370,7 @@ Status Controller::remove_network(const std::string& ref) {
     BERTH_TRY(remove_all(cfg_.data_root + "/network/" + n.id + ".json"));
     networks_.erase(n.id);
     addresses_.erase(n.id);
+    addresses6_.erase(n.id);
   }
   if (auto nl = Netlink::open()) nl->delete_link(n.bridge);
   return sync_rules();
@@ -344,6 +398,7 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
     return fail(ErrorKind::InvalidArgument, "container cannot join network {} of driver {}", n.name,
                 n.driver);
   uint32_t ip;
+  Ipv6 ip6 = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = addresses_.find(n.id);
@@ -353,6 +408,22 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
       BERTH_TRY(it->second.reserve(ip));
     } else {
       BERTH_ASSIGN(ip, it->second.allocate());
+    }
+    if (n.ipv6) {
+      auto it6 = addresses6_.find(n.id);
+      Result<Ipv6> a6 = fail(ErrorKind::NotFound, "network {} not found", network);
+      if (it6 != addresses6_.end() && !ec.ipv6.empty()) {
+        a6 = parse_ipv6(ec.ipv6);
+        if (a6)
+          if (auto st = it6->second.reserve(*a6); !st) a6 = std::unexpected(st.error());
+      } else if (it6 != addresses6_.end()) {
+        a6 = it6->second.allocate();
+      }
+      if (!a6) {
+        it->second.release(ip);
+        return std::unexpected(a6.error());
+      }
+      ip6 = *a6;
     }
   }
   Endpoint ep;
@@ -366,6 +437,11 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
   ep.aliases = ec.aliases;
   ep.veth = veth_name(ep.id);
   ep.ifname = "eth" + std::to_string(index);
+  if (n.ipv6) {
+    ep.ipv6 = ipv6_str(ip6);
+    ep.prefix6 = n.subnet6.prefix;
+    ep.gateway6 = ipv6_str(n.gateway6);
+  }
   auto undo = Defer([&] { leave(ep); });
   std::string sandbox = sandbox_path(container_id);
   {
@@ -382,6 +458,10 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
     BERTH_TRY(nl.add_address(ep.ifname, ep.ip + "/" + std::to_string(ep.prefix)));
     BERTH_TRY(nl.set_up(ep.ifname));
     if (default_route && !n.internal) BERTH_TRY(nl.add_default_route(ep.ifname, ep.gateway));
+    if (n.ipv6) {
+      BERTH_TRY(nl.add_address(ep.ifname, ep.ipv6 + "/" + std::to_string(ep.prefix6)));
+      if (default_route && !n.internal) BERTH_TRY(nl.add_default_route(ep.ifname, ep.gateway6));
+    }
     return ok();
   }));
   undo.dismiss();
@@ -433,6 +513,8 @@ void Controller::release(const Endpoint& ep) {
     std::lock_guard<std::mutex> l(mu_);
     if (auto it = addresses_.find(ep.network_id); it != addresses_.end())
       if (auto ip = parse_ipv4(ep.ip)) it->second.release(*ip);
+    if (auto it = addresses6_.find(ep.network_id); it != addresses6_.end() && !ep.ipv6.empty())
+      if (auto ip = parse_ipv6(ep.ipv6)) it->second.release(*ip);
     veths_[ep.network_id].erase(ep.veth);
     if (auto it = networks_.find(ep.network_id); it != networks_.end()) icc = it->second.icc;
   }
@@ -571,6 +653,8 @@ void Controller::restore_endpoint(const Endpoint& ep) {
   veths_[ep.network_id].insert(ep.veth);
   if (auto it = addresses_.find(ep.network_id); it != addresses_.end())
     if (auto ip = parse_ipv4(ep.ip)) it->second.reserve(*ip);
+  if (auto it = addresses6_.find(ep.network_id); it != addresses6_.end() && !ep.ipv6.empty())
+    if (auto ip = parse_ipv6(ep.ipv6)) it->second.reserve(*ip);
 }
 
 void Controller::restore_ports(const std::string& container_id, const std::string& ip,
@@ -599,7 +683,8 @@ Status Controller::sync_rules() {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& [id, n] : networks_)
       if (n.driver == "bridge")
-        bridges.push_back({n.bridge, n.subnet.str(), n.masquerade, n.icc, n.internal,
+        bridges.push_back({n.bridge, n.subnet.str(), n.ipv6 ? n.subnet6.str() : "", n.masquerade,
+                           n.icc, n.internal,
                            std::vector<std::string>(veths_[id].begin(), veths_[id].end())});
     for (auto& [id, p] : published_)
       for (auto& b : p.ports)

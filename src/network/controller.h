@@ -28,8 +28,10 @@ struct ControllerConfig {
   std::string data_root;  // networks in <data_root>/network
   std::string exec_root;  // sandboxes in <exec_root>/netns
   std::string bridge = "berth0";
-  std::string bip;         // "10.200.0.1/24": the default bridge's address and subnet
-  std::string fixed_cidr;  // the part of it containers get addresses from
+  std::string bip;            // "10.200.0.1/24": the default bridge's address and subnet
+  std::string fixed_cidr;     // the part of it containers get addresses from
+  bool ipv6 = false;          // --ipv6: the default bridge has IPv6 too
+  std::string fixed_cidr_v6;  // and this subnet
   std::vector<std::string> default_address_pools;  // "base=...,size=..."
   std::string nft_table;                           // "" -> berth (or berth-<bridge>)
   int mtu = 1500;
@@ -39,6 +41,7 @@ struct ControllerConfig {
 struct EndpointConfig {
   std::vector<std::string> aliases;
   std::string ipv4;  // a static address (--ip)
+  std::string ipv6;  // (--ip6)
   std::string mac;
 };
 
@@ -46,6 +49,8 @@ struct Endpoint {
   std::string id, network_id, network_name;
   std::string ip, gateway, mac, veth, ifname;
   int prefix = 0;
+  std::string ipv6, gateway6;  // on networks with IPv6
+  int prefix6 = 0;
   std::vector<std::string> aliases;
   nlohmann::json to_json() const;  // Docker's EndpointSettings (+ our veth)
   static Endpoint from_json(const std::string& network_name, const nlohmann::json& j);
@@ -101,6 +106,8 @@ class Controller {
   Status save(const Network& n);
   Status ensure_bridge(const Network& n);
   Result<Network> make_default_bridge();
+  // EnableIPv6 with an IPAM config (or none: a random ULA /64) into n.
+  Status plan_ipv6(Network& n, const nlohmann::json& ipam_config);
   std::vector<Subnet> taken_subnets();
   Result<UniqueFd> hold_port(const PortBinding& b);
   void release(const Endpoint& ep);  // the address and the icc rules, once the veth is gone
@@ -110,8 +117,9 @@ class Controller {
   std::string table_;
   std::vector<AddressPool> pools_;
   std::mutex mu_;
-  std::map<std::string, Network> networks_;      // by ID
-  std::map<std::string, AddressSet> addresses_;  // by network ID
+  std::map<std::string, Network> networks_;        // by ID
+  std::map<std::string, AddressSet> addresses_;    // by network ID
+  std::map<std::string, AddressSet6> addresses6_;  // by network ID, for those with IPv6
   struct Published {
     std::string ip;
     std::vector<PortBinding> ports;

@@ -178,14 +178,16 @@ void DnsServer::serve(int fd, const std::string& container_id) {
   ldns_pkt_set_ra(r, true);
   ldns_pkt_set_rcode(r, LDNS_RCODE_NOERROR);
   ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
-  // A names of ours have addresses; any other type of record they have none of (NOERROR)
-  if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY) {
-    for (auto& ip : ips) {
-      ldns_rr* a = nullptr;
-      std::string text = name + ". " + std::to_string(kTtl) + " IN A " + ip;
-      if (ldns_rr_new_frm_str(&a, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK)
-        ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
-    }
+  // names of ours have A and AAAA records; any other type they have none of (NOERROR)
+  bool want_a = type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY;
+  bool want_aaaa = type == LDNS_RR_TYPE_AAAA || type == LDNS_RR_TYPE_ANY;
+  for (auto& ip : ips) {
+    bool v6 = ip.find(':') != std::string::npos;
+    if (v6 ? !want_aaaa : !want_a) continue;
+    ldns_rr* a = nullptr;
+    std::string text = name + ". " + std::to_string(kTtl) + (v6 ? " IN AAAA " : " IN A ") + ip;
+    if (ldns_rr_new_frm_str(&a, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK)
+      ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
   }
   uint8_t* wire = nullptr;
   size_t len = 0;

@@ -10,13 +10,31 @@ std::string quoted(const std::string& s) {
   return "\"" + s + "\"";
 }
 
+// Routed traffic: internal networks keep to themselves, and networks are isolated from
+// each other. The same for both address families.
+std::string forward_chain(const std::vector<BridgeRules>& bridges) {
+  std::string s =
+      "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
+  for (auto& b : bridges) {
+    std::string br = quoted(b.bridge);
+    if (b.internal) {
+      s += fmt::format("    iifname {0} oifname != {0} drop\n", br);
+      s += fmt::format("    oifname {0} iifname != {0} drop\n", br);
+    }
+    for (auto& o : bridges)
+      if (o.bridge != b.bridge)
+        s += fmt::format("    iifname {} oifname {} drop\n", br, quoted(o.bridge));
+  }
+  return s + "  }\n";
+}
+
 }  // namespace
 
 std::string delete_ruleset(const std::string& table) {
   // `add` first: deleting a table that does not exist would fail the whole batch.
   return fmt::format(
-      "add table ip {0}\ndelete table ip {0}\nadd table bridge {0}\n"
-      "delete table bridge {0}\n",
+      "add table ip {0}\ndelete table ip {0}\nadd table ip6 {0}\ndelete table ip6 {0}\n"
+      "add table bridge {0}\ndelete table bridge {0}\n",
       table);
 }
 
@@ -53,19 +71,16 @@ std::string nat_ruleset(const std::string& table, const std::vector<BridgeRules>
   }
   s += "  }\n";
 
-  s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
-  for (auto& b : bridges) {
-    std::string br = quoted(b.bridge);
-    if (b.internal) {
-      s += fmt::format("    iifname {0} oifname != {0} drop\n", br);
-      s += fmt::format("    oifname {0} iifname != {0} drop\n", br);
-    }
-    // networks are isolated from each other
-    for (auto& o : bridges)
-      if (o.bridge != b.bridge)
-        s += fmt::format("    iifname {} oifname {} drop\n", br, quoted(o.bridge));
-  }
-  s += "  }\n}\n";
+  s += forward_chain(bridges) + "}\n";
+
+  // IPv6: the same masquerade and isolation for the networks that have it
+  s += fmt::format("table ip6 {} {{\n", table);
+  s += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n";
+  for (auto& b : bridges)
+    if (!b.subnet6.empty() && b.masquerade && !b.internal)
+      s += fmt::format("    ip6 saddr {} oifname != {} masquerade\n", b.subnet6, quoted(b.bridge));
+  s += "  }\n";
+  s += forward_chain(bridges) + "}\n";
 
   // Inter-container traffic on one bridge never reaches the ip family's forward hook (it is
   // bridged, not routed), so icc=false is enforced in the bridge family, between the

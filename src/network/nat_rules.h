@@ -8,8 +8,9 @@
 namespace berth::network {
 
 struct BridgeRules {
-  std::string bridge;  // interface name
-  std::string subnet;  // "172.18.0.0/16"
+  std::string bridge;   // interface name
+  std::string subnet;   // "172.18.0.0/16"
+  std::string subnet6;  // "fd00:1::/64" when the network has IPv6
   bool masquerade = true;
   bool icc = true;
   bool internal = false;
@@ -24,10 +25,12 @@ struct PortRule {
   int container_port = 0;
 };
 
-// The nft script: (re)creates `table ip <table>` and `table bridge <table>` atomically.
+// The nft script: (re)creates `table ip <table>`, `table ip6 <table>` (masquerade and
+// isolation for IPv6 networks; IPv6 ports go through the PortProxy) and
+// `table bridge <table>` atomically.
 std::string nat_ruleset(const std::string& table, const std::vector<BridgeRules>& bridges,
                         const std::vector<PortRule>& ports);
-// A script that deletes both tables (if they exist).
+// A script that deletes the tables (if they exist).
 std::string delete_ruleset(const std::string& table);
 
 }  // namespace berth::network

@@ -142,12 +142,15 @@ Status Netlink::set_mac(const std::string& link, const std::string& mac) {
 
 Status Netlink::add_address(const std::string& link, const std::string& cidr) {
   BERTH_ASSIGN(int idx, ifindex(link));
+  bool v6 = cidr.find(':') != std::string::npos;
   AddrPtr local;
-  if (int err = nl_addr_parse(cidr.c_str(), AF_INET, &local.p); err < 0)
+  if (int err = nl_addr_parse(cidr.c_str(), v6 ? AF_INET6 : AF_INET, &local.p); err < 0)
     return fail(ErrorKind::InvalidArgument, "invalid address: {}", cidr);
   rtnl_addr* a = rtnl_addr_alloc();
   rtnl_addr_set_ifindex(a, idx);
   rtnl_addr_set_local(a, local.p);
+  // no duplicate address detection: IPAM made it unique, and DAD would hold it for a second
+  if (v6) rtnl_addr_set_flags(a, IFA_F_NODAD);
   int err = rtnl_addr_add(sock_, a, 0);
   rtnl_addr_put(a);
   if (err < 0 && err != -NLE_EXIST) return nl_fail(err, "add " + cidr + " to " + link);
@@ -156,12 +159,13 @@ Status Netlink::add_address(const std::string& link, const std::string& cidr) {
 
 Status Netlink::add_default_route(const std::string& link, const std::string& gateway) {
   BERTH_ASSIGN(int idx, ifindex(link));
+  int family = gateway.find(':') != std::string::npos ? AF_INET6 : AF_INET;
   AddrPtr dst, gw;
-  nl_addr_parse("0.0.0.0/0", AF_INET, &dst.p);
-  if (nl_addr_parse(gateway.c_str(), AF_INET, &gw.p) < 0)
+  nl_addr_parse(family == AF_INET6 ? "::/0" : "0.0.0.0/0", family, &dst.p);
+  if (nl_addr_parse(gateway.c_str(), family, &gw.p) < 0)
     return fail(ErrorKind::InvalidArgument, "invalid gateway: {}", gateway);
   rtnl_route* r = rtnl_route_alloc();
-  rtnl_route_set_family(r, AF_INET);
+  rtnl_route_set_family(r, static_cast<uint8_t>(family));
   rtnl_route_set_dst(r, dst.p);
   rtnl_nexthop* nh = rtnl_route_nh_alloc();
   rtnl_route_nh_set_gateway(nh, gw.p);

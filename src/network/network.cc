@@ -10,13 +10,14 @@ json Network::to_api() const {
     json c = {{"Subnet", subnet.str()}, {"Gateway", ipv4_str(gateway)}};
     if (ip_range) c["IPRange"] = ip_range->str();
     ipam_cfg.push_back(c);
+    if (ipv6) ipam_cfg.push_back({{"Subnet", subnet6.str()}, {"Gateway", ipv6_str(gateway6)}});
   }
   return {{"Name", name},
           {"Id", id},
           {"Created", created},
           {"Scope", "local"},
           {"Driver", driver},
-          {"EnableIPv6", false},
+          {"EnableIPv6", ipv6},
           {"IPAM", {{"Driver", "default"}, {"Options", json::object()}, {"Config", ipam_cfg}}},
           {"Internal", internal},
           {"Attachable", attachable},
@@ -47,15 +48,26 @@ Result<Network> Network::from_disk(const json& j) {
     n.options = j.value("Options", std::map<std::string, std::string>{});
     n.predefined = n.name == "bridge" || n.name == "host" || n.name == "none";
     auto cfg = j.value("IPAM", json::object()).value("Config", json::array());
-    if (n.has_ipam()) {
-      if (cfg.empty()) return fail(ErrorKind::Internal, "network {}: no subnet", n.name);
-      BERTH_ASSIGN(n.subnet, Subnet::parse(cfg[0].value("Subnet", "")));
-      BERTH_ASSIGN(n.gateway, parse_ipv4(cfg[0].value("Gateway", "")));
-      if (cfg[0].contains("IPRange")) {
-        BERTH_ASSIGN(auto r, Subnet::parse(cfg[0].value("IPRange", "")));
+    n.ipv6 = j.value("EnableIPv6", false);
+    bool have_v4 = false, have_v6 = false;
+    for (auto& c : cfg) {
+      std::string subnet = c.value("Subnet", "");
+      if (subnet.find(':') != std::string::npos) {
+        BERTH_ASSIGN(n.subnet6, Subnet6::parse(subnet));
+        BERTH_ASSIGN(n.gateway6, parse_ipv6(c.value("Gateway", "")));
+        have_v6 = true;
+        continue;
+      }
+      BERTH_ASSIGN(n.subnet, Subnet::parse(subnet));
+      BERTH_ASSIGN(n.gateway, parse_ipv4(c.value("Gateway", "")));
+      if (c.contains("IPRange")) {
+        BERTH_ASSIGN(auto r, Subnet::parse(c.value("IPRange", "")));
         n.ip_range = r;
       }
+      have_v4 = true;
     }
+    if (n.has_ipam() && !have_v4) return fail(ErrorKind::Internal, "network {}: no subnet", n.name);
+    if (n.ipv6 && !have_v6) return fail(ErrorKind::Internal, "network {}: no IPv6 subnet", n.name);
     auto opt = [&](const char* k, const char* def) {
       auto it = n.options.find(k);
       return it == n.options.end() ? std::string(def) : it->second;

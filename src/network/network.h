@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "network/ipam.h"
+#include "network/ipam6.h"
 
 namespace berth::network {
 
@@ -17,6 +18,9 @@ struct Network {
   Subnet subnet;
   uint32_t gateway = 0;
   std::optional<Subnet> ip_range;
+  bool ipv6 = false;  // EnableIPv6: then subnet6 and gateway6 are set
+  Subnet6 subnet6;
+  Ipv6 gateway6 = 0;
   bool internal = false, attachable = false, predefined = false;
   bool icc = true, masquerade = true;
   int mtu = 1500;

@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 load lib/berthd
 
 setup_file() {
+  export BT_IPV6=1  # the default bridge gets fd42:4254:N::/64
   berthd_setup_file
   export WEB='mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && httpd -f -p 80 -h /www'
 }
@@ -19,6 +20,8 @@ teardown_file() {
   [ -f "$BT/busyport" ] && pkill -f "busybox nc -l -p $(cat "$BT/busyport")" 2>/dev/null || true
   ip netns delete "bt-out-$BT_ID" 2>/dev/null || true
   ip link delete "bto$BT_ID" 2>/dev/null || true
+  ip netns delete "bt-out6-$BT_ID" 2>/dev/null || true
+  ip link delete "bto6$BT_ID" 2>/dev/null || true
   berthd_cleanup
 }
 
@@ -205,6 +208,65 @@ free_port() {
   [[ "$output" == *"Cannot link to a non running container: /lk-db AS /lk-web/x"* ]]
   dk rm -f lk-db lk-web lk-db2
   dk network rm lkn
+}
+
+@test "IPv6: the default bridge (--fixed-cidr-v6), --ipv6 networks, --ip6, AAAA names, masquerade out" {
+  v6="fd42:4254:${BT_NET#10.}"
+  run dk run --rm busybox sh -c 'ip -6 -o addr show eth0 scope global; ip -6 route show default'
+  [[ "${lines[0]}" == *"inet6 $v6::"*"/64"* ]]
+  [[ "$output" == *"default via $v6::1 dev eth0"* ]]
+  [ "$(dk network inspect -f '{{.EnableIPv6}}' bridge)" = true ]
+  # the host reaches a container over IPv6
+  dk run -d --name s6 busybox sh -c "$WEB"
+  ip6=$(dk inspect -f '{{.NetworkSettings.GlobalIPv6Address}}' s6)
+  [[ "$ip6" == "$v6::"* ]]
+  [ "$(dk inspect -f '{{.NetworkSettings.IPv6Gateway}}' s6)" = "$v6::1" ]
+  sleep 0.3
+  run curl -s -m 5 "http://[$ip6]/"
+  [ "$output" = "hello from $(dk inspect -f '{{.Config.Hostname}}' s6)" ]
+  # a user network with its own IPv6 subnet: a static address, AAAA names
+  u6="fd42:4255:${BT_NET#10.}"
+  dk network create --ipv6 --subnet "$u6::/64" n6
+  [ "$(dk network inspect -f '{{.EnableIPv6}}' n6)" = true ]
+  dk run -d --name t6 --network n6 --ip6 "$u6::66" busybox sh -c "$WEB"
+  [ "$(dk inspect -f '{{.NetworkSettings.Networks.n6.GlobalIPv6Address}}' t6)" = "$u6::66" ]
+  run dk run --rm --network n6 busybox sh -c \
+    "nslookup -type=AAAA t6 127.0.0.11 | grep Address: | tail -n 1; printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 $u6::66 80 | tail -n 1"
+  [ "${lines[0]}" = "Address: $u6::66" ]
+  [ "${lines[1]}" = "hello from $(dk inspect -f '{{.Config.Hostname}}' t6)" ]
+  run dk network inspect -f '{{range .Containers}}{{.IPv6Address}}{{end}}' n6
+  [ "$output" = "$u6::66/64" ]
+  run dk run --rm --network n6 --ip6 "$u6::66" busybox true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Address already in use"* ]]
+  # a user network without IPv6 gets none, and refuses --ip6
+  dk network create n4
+  run dk run --rm --network n4 busybox ip -6 -o addr show eth0 scope global
+  [ -z "$output" ]
+  run dk run --rm --network n4 --ip6 "$u6::67" busybox true
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"networks with IPv6 enabled"* ]]
+  # outbound: routed by the host and masqueraded, here to an outside namespace of ours
+  o6="fd42:4256:${BT_NET#10.}"
+  ip netns add "bt-out6-$BT_ID"
+  ip link add "bto6$BT_ID" type veth peer name eth0 netns "bt-out6-$BT_ID"
+  ip addr add "$o6::1/64" dev "bto6$BT_ID" nodad
+  ip link set "bto6$BT_ID" up
+  ip -n "bt-out6-$BT_ID" addr add "$o6::2/64" dev eth0 nodad
+  ip -n "bt-out6-$BT_ID" link set eth0 up
+  (ip netns exec "bt-out6-$BT_ID" timeout -k 2 15 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 8080)); s.listen(1)
+c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' >"$BT/peer6" 2>&1 </dev/null 3>&- &)
+  sleep 0.5
+  dk run --rm --network n6 busybox sh -c "echo hi | nc -w 3 $o6::2 8080"
+  for _ in $(seq 20); do [ -s "$BT/peer6" ] && break; sleep 0.1; done
+  [ "$(cat "$BT/peer6")" = "$o6::1" ]
+  ip netns delete "bt-out6-$BT_ID"
+  dk rm -f s6 t6
+  dk network rm n6 n4
 }
 
 @test "host, none and container: modes" {

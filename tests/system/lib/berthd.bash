@@ -1,5 +1,7 @@
 # A private berthd for system tests: its own data root, exec root, socket and cgroup parent
 # under one mktemp dir, with a busybox image imported from scripts/mkrootfs.sh.
+# BT_IPV6=1: the default bridge has IPv6 too (fd42:4254:N::/64, N as in BT_NET=10.N); berthd
+# then turns on net.ipv6.conf.all.forwarding, which berthd_cleanup puts back as it was.
 # berthd_start sets BT (the dir) and DOCKER_HOST; berthd_cleanup removes everything it made.
 
 berthd_start() {
@@ -15,6 +17,7 @@ berthd_start() {
   tar -C "$BT/rootfs" -cf "$BT/rootfs.tar" .
   "$BERTH_BUILD/cmd/berth-image" --data-root "$BT/data" import "$BT/rootfs.tar" busybox:latest >/dev/null
   berthd_claim_net
+  sysctl -n net.ipv6.conf.all.forwarding >"$BT/ipv6_forwarding"
   berthd_launch
 }
 
@@ -40,7 +43,7 @@ berthd_launch() {
   (setsid "$BERTH_BUILD/cmd/berthd" --config-file /nonexistent --data-root "$BT/data" \
     --exec-root "$BT/exec" -H "$DOCKER_HOST" -p "$BT/berthd.pid" \
     --cgroup-parent "/berth-test-$BT_ID" --bridge "$BT_BRIDGE" --bip "$BT_NET.0.1/24" \
-    --default-address-pool "base=$BT_NET.0.0/16,size=24" \
+    --default-address-pool "base=$BT_NET.0.0/16,size=24" ${BT_IPV6:+--ipv6 --fixed-cidr-v6 "fd42:4254:${BT_NET#10.}::/64"} \
     >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &)
   local n=100
   until curl -sf --unix-socket "$BT/berth.sock" http://x/_ping >/dev/null 2>&1; do
@@ -70,6 +73,9 @@ berthd_cleanup() {
     umount -l "$m" 2>/dev/null || true
   done
   berthd_cleanup_net
+  if [ -n "${BT_IPV6:-}" ] && [ -s "$BT/ipv6_forwarding" ]; then
+    sysctl -qw "net.ipv6.conf.all.forwarding=$(cat "$BT/ipv6_forwarding")" || true
+  fi
   rm -rf "$BT"
 }
 
@@ -92,6 +98,7 @@ berthd_cleanup_net() {
   done
   if [ -n "${BT_BRIDGE:-}" ]; then
     nft delete table ip "berth_$BT_BRIDGE" 2>/dev/null || true
+    nft delete table ip6 "berth_$BT_BRIDGE" 2>/dev/null || true
     nft delete table bridge "berth_$BT_BRIDGE" 2>/dev/null || true
   fi
   if [ -f "$BT/netlock" ]; then rmdir "/tmp/berth-netlock-$(cat "$BT/netlock")" 2>/dev/null || true; fi

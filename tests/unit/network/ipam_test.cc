@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "network/ipam.h"
+#include "network/ipam6.h"
 
 namespace berth::network {
 namespace {
@@ -62,6 +63,44 @@ TEST(Ipam, GoesRoundInsteadOfReusingAtOnce) {
   AddressSet ranged(*Subnet::parse("10.1.0.0/24"), *parse_ipv4("10.1.0.1"),
                     *Subnet::parse("10.1.0.128/25"));
   EXPECT_EQ(ipv4_str(*ranged.allocate()), "10.1.0.128");
+}
+
+}  // namespace
+}  // namespace berth::network
+
+namespace berth::network {
+namespace {
+
+TEST(Ipam6, ParsePrintAndSubnets) {
+  auto a = parse_ipv6("fd00:1::5");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ipv6_str(*a), "fd00:1::5");
+  EXPECT_FALSE(parse_ipv6("10.0.0.1"));
+  auto s = Subnet6::parse("fd00:1::9/64");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->str(), "fd00:1::/64");
+  EXPECT_TRUE(s->contains(*a));
+  EXPECT_FALSE(s->contains(*parse_ipv6("fd00:2::1")));
+  EXPECT_TRUE(s->overlaps(*Subnet6::parse("fd00::/16")));
+  EXPECT_FALSE(Subnet6::parse("fd00::/129"));
+  auto u = random_ula64();
+  EXPECT_EQ(u.prefix, 64);
+  EXPECT_EQ(ipv6_str(u.base).substr(0, 2), "fd");
+  EXPECT_NE(u.base, random_ula64().base);
+}
+
+TEST(Ipam6, AllocatesInOrderNeverTwiceNorTheGateway) {
+  auto s = *Subnet6::parse("fd00:1::/126");  // offsets 1..3
+  AddressSet6 set(s, s.base + 1);
+  auto a = set.allocate();
+  ASSERT_TRUE(a);
+  EXPECT_EQ(ipv6_str(*a), "fd00:1::2");
+  EXPECT_EQ(ipv6_str(*set.allocate()), "fd00:1::3");
+  EXPECT_FALSE(set.allocate());  // full
+  set.release(*a);
+  EXPECT_EQ(ipv6_str(*set.allocate()), "fd00:1::2");
+  EXPECT_FALSE(set.reserve(*parse_ipv6("fd00:1::1")));  // the gateway
+  EXPECT_FALSE(set.reserve(*parse_ipv6("fd00:2::1")));  // outside
 }
 
 }  // namespace

@@ -49,8 +49,8 @@ TEST(Ports, DockerShapes) {
 TEST(NatRules, PortsIsolationInternalAndIcc) {
   std::string s =
       nat_ruleset("berth_t",
-                  {{"br1", "10.1.0.0/24", true, false, false, {"vetha", "vethb"}},
-                   {"br2", "10.2.0.0/24", true, true, true, {}}},
+                  {{"br1", "10.1.0.0/24", "fd00:1::/64", true, false, false, {"vetha", "vethb"}},
+                   {"br2", "10.2.0.0/24", "", true, true, true, {}}},
                   {{"tcp", "", 8080, "10.1.0.2", 80}, {"udp", "127.0.0.1", 53, "10.1.0.3", 53}});
   EXPECT_NE(s.find("tcp dport 8080 dnat to 10.1.0.2:80"), std::string::npos);
   EXPECT_NE(s.find("ip daddr 127.0.0.1 udp dport 53 dnat to 10.1.0.3:53"), std::string::npos);
@@ -61,6 +61,12 @@ TEST(NatRules, PortsIsolationInternalAndIcc) {
   EXPECT_NE(s.find("iifname \"br1\" oifname \"br2\" drop"), std::string::npos);
   EXPECT_NE(s.find("iifname { \"vetha\", \"vethb\" } oifname { \"vetha\", \"vethb\" } drop"),
             std::string::npos);
+  // IPv6: masquerade and the same isolation in the ip6 table
+  auto v6 = s.find("table ip6 berth_t {");
+  ASSERT_NE(v6, std::string::npos);
+  EXPECT_NE(s.find("ip6 saddr fd00:1::/64 oifname != \"br1\" masquerade", v6), std::string::npos);
+  EXPECT_NE(s.find("iifname \"br1\" oifname \"br2\" drop", v6), std::string::npos);
+  EXPECT_NE(s.find("delete table ip6 berth_t"), std::string::npos);
   // the old table goes in the same batch
   EXPECT_EQ(s.find("delete table ip berth_t"), s.find("add table ip berth_t") + 21);
 }
