@@ -138,7 +138,7 @@ Status Daemon::plan_networks(Container& c, const json& networking_config) {
     std::string primary = primary_network(c.host_config);
     BERTH_ASSIGN(auto n, net_->get(primary));
     json requested = eps.contains(primary) ? eps[primary] : json::object();
-    if (n.driver == "bridge" || n.driver == "host" || n.driver == "null") {
+    if (n.has_ipam() || n.driver == "host" || n.driver == "null") {
       BERTH_ASSIGN(json ep, planned_endpoint(n, requested));
       networks[n.name] = ep;
     }
@@ -461,7 +461,7 @@ Status Daemon::connect_network(const std::string& net, const std::string& ref,
     running = c->state.running;
     nets = c->network_settings.value("Networks", json::object());
   }
-  if (shares_namespace(mode) || n.driver != "bridge")
+  if (shares_namespace(mode) || !n.has_ipam())
     return fail(ErrorKind::InvalidArgument,
                 "container sharing network namespace with another container or host cannot be "
                 "connected to any other network");
@@ -515,7 +515,8 @@ Status Daemon::disconnect_network(const std::string& net, const std::string& ref
       return fail(ErrorKind::PermissionDenied, "container {} is not connected to network {}", c->id,
                   net);
   }
-  if (!ep.value("EndpointID", "").empty()) net_->leave(Endpoint::from_json(key, ep));
+  if (!ep.value("EndpointID", "").empty())
+    net_->leave(Endpoint::from_json(key, ep), net_->sandbox_path(c->id));
   std::lock_guard<std::mutex> l(c->mu);
   c->network_settings["Networks"].erase(key);
   save(*c);

@@ -136,8 +136,7 @@ Result<std::unique_ptr<Controller>> Controller::open(const ControllerConfig& cfg
     if (!n.has_ipam()) continue;
     c->addresses_.emplace(id, AddressSet(n.subnet, n.gateway, n.ip_range));
     if (n.ipv6) c->addresses6_.emplace(id, AddressSet6(n.subnet6, n.gateway6));
-    if (auto st = c->ensure_bridge(n); !st)
-      log::warn("network {}: {}", n.name, st.error().message());
+    if (auto st = c->ensure_link(n); !st) log::warn("network {}: {}", n.name, st.error().message());
   }
   BERTH_TRY(c->sync_rules());
   return c;
@@ -234,7 +233,8 @@ Result<Network> Controller::create_network(const json& body) {
   if (driver == "host" || driver == "null")
     return fail(ErrorKind::PermissionDenied, "only one instance of \"{}\" network is allowed",
                 driver == "null" ? "none" : driver);
-  if (driver != "bridge") return fail(ErrorKind::NotFound, "plugin \"{}\" not found", driver);
+  if (driver != "bridge" && driver != "macvlan")
+    return fail(ErrorKind::NotFound, "plugin \"{}\" not found", driver);
   Network n;
   n.id = random_hex(64);
   n.name = name;
@@ -295,25 +295,101 @@ Result<Network> Controller::create_network(const json& body) {
     auto it = n.options.find(k);
     return it == n.options.end() ? def : it->second;
   };
-  n.bridge = opt("com.docker.network.bridge.name", "br-" + n.id.substr(0, 12));
-  if (n.bridge.size() > 15)
-    return fail(ErrorKind::InvalidArgument, "bridge name {:?} is longer than 15 characters",
-                n.bridge);
+  if (n.driver == "bridge") {
+    n.bridge = opt("com.docker.network.bridge.name", "br-" + n.id.substr(0, 12));
+    if (n.bridge.size() > 15)
+      return fail(ErrorKind::InvalidArgument, "bridge name {:?} is longer than 15 characters",
+                  n.bridge);
+  } else {
+    BERTH_TRY(plan_macvlan(n));
+  }
   n.icc = opt("com.docker.network.bridge.enable_icc", "true") == "true";
   n.masquerade = opt("com.docker.network.bridge.enable_ip_masquerade", "true") == "true";
   n.mtu = std::atoi(opt("com.docker.network.driver.mtu", std::to_string(cfg_.mtu)).c_str());
   if (n.mtu <= 0) return fail(ErrorKind::InvalidArgument, "invalid MTU");
-  if (auto st = ensure_bridge(n); !st) {
-    if (auto nl = Netlink::open()) nl->delete_link(n.bridge);
+  if (auto st = ensure_link(n); !st) {
+    remove_link(n);
     return std::unexpected(st.error());
   }
   if (auto st = save(n); !st) {
-    if (auto nl = Netlink::open()) nl->delete_link(n.bridge);
+    remove_link(n);
     return std::unexpected(st.error());
   }
   addresses_.emplace(n.id, AddressSet(n.subnet, n.gateway, n.ip_range));
   if (n.ipv6) addresses6_.emplace(n.id, AddressSet6(n.subnet6, n.gateway6));
   return n;
+}
+
+Status Controller::plan_macvlan(Network& n) {
+  // called with mu_ held
+  auto opt = [&](const std::string& k) {
+    auto it = n.options.find(k);
+    return it == n.options.end() ? std::string() : it->second;
+  };
+  n.macvlan_mode = opt("macvlan_mode").empty() ? "bridge" : opt("macvlan_mode");
+  if (n.macvlan_mode != "bridge" && n.macvlan_mode != "private" && n.macvlan_mode != "vepa" &&
+      n.macvlan_mode != "passthru")
+    return fail(ErrorKind::InvalidArgument,
+                "requested macvlan mode '{}' is not valid, 'bridge' "
+                "mode is the macvlan driver default",
+                n.macvlan_mode);
+  n.parent = opt("parent");
+  n.own_parent = n.parent.empty();
+  if (n.own_parent) {
+    n.parent = "dm-" + n.id.substr(0, 12);  // Docker's name for it
+  } else {
+    BERTH_ASSIGN(auto nl, Netlink::open());
+    if (!nl.link_exists(n.parent))
+      return fail(ErrorKind::InvalidArgument, "-o parent interface was not found on the host: {}",
+                  n.parent);
+  }
+  for (auto& [id, o] : networks_)
+    if (o.driver == "macvlan" && o.parent == n.parent)
+      return fail(ErrorKind::Conflict, "network {} is already using parent interface {}", o.name,
+                  n.parent);
+  n.masquerade = false;
+  return ok();
+}
+
+Status Controller::ensure_link(const Network& n) {
+  if (n.driver == "bridge") return ensure_bridge(n);
+  BERTH_ASSIGN(auto nl, Netlink::open());
+  if (n.own_parent && !nl.link_exists(n.parent)) {
+    // kernels without the dummy driver: an empty bridge is as good a parent
+    if (auto st = nl.create_dummy(n.parent); !st) BERTH_TRY(nl.create_bridge(n.parent, n.mtu));
+  }
+  // a parent of the user's stays as the user keeps it
+  return n.own_parent ? nl.set_up(n.parent) : ok();
+}
+
+void Controller::remove_link(const Network& n) {
+  auto nl = Netlink::open();
+  if (!nl) return;
+  if (n.driver == "bridge") nl->delete_link(n.bridge);
+  if (n.driver == "macvlan" && n.own_parent) nl->delete_link(n.parent);
+}
+
+Status Controller::join_macvlan(const Network& n, const Endpoint& ep, const std::string& sandbox,
+                                bool default_route) {
+  {
+    BERTH_ASSIGN(auto nl, Netlink::open());
+    UniqueFd ns(::open(sandbox.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns) return sys_fail("open sandbox {}", sandbox);
+    BERTH_TRY(nl.create_macvlan(ep.ifname, n.parent, n.macvlan_mode, ns.get(), n.mtu));
+  }
+  return in_netns(sandbox, [&]() -> Status {
+    BERTH_ASSIGN(auto nl, Netlink::open());
+    BERTH_TRY(nl.set_mac(ep.ifname, ep.mac));
+    BERTH_TRY(nl.add_address(ep.ifname, ep.ip + "/" + std::to_string(ep.prefix)));
+    if (!ep.ipv6.empty())
+      BERTH_TRY(nl.add_address(ep.ifname, ep.ipv6 + "/" + std::to_string(ep.prefix6)));
+    BERTH_TRY(nl.set_up(ep.ifname));
+    if (default_route && !n.internal) {
+      BERTH_TRY(nl.add_default_route(ep.ifname, ep.gateway));
+      if (!ep.ipv6.empty()) BERTH_TRY(nl.add_default_route(ep.ifname, ep.gateway6));
+    }
+    return ok();
+  });
 }
 
 Status Controller::plan_ipv6(Network& n, const json& ipam) {
@@ -372,7 +448,7 @@ Status Controller::remove_network(const std::string& ref) {
     addresses_.erase(n.id);
     addresses6_.erase(n.id);
   }
-  if (auto nl = Netlink::open()) nl->delete_link(n.bridge);
+  remove_link(n);
   return sync_rules();
 }
 
@@ -394,7 +470,7 @@ void Controller::remove_sandbox(const std::string& container_id) {
 Result<Endpoint> Controller::join(const std::string& container_id, const std::string& network,
                                   const EndpointConfig& ec, int index, bool default_route) {
   BERTH_ASSIGN(Network n, get(network));
-  if (n.driver != "bridge")
+  if (!n.has_ipam())
     return fail(ErrorKind::InvalidArgument, "container cannot join network {} of driver {}", n.name,
                 n.driver);
   uint32_t ip;
@@ -442,8 +518,13 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
     ep.prefix6 = n.subnet6.prefix;
     ep.gateway6 = ipv6_str(n.gateway6);
   }
-  auto undo = Defer([&] { leave(ep); });
   std::string sandbox = sandbox_path(container_id);
+  auto undo = Defer([&] { leave(ep, sandbox); });
+  if (n.driver == "macvlan") {
+    BERTH_TRY(join_macvlan(n, ep, sandbox, default_route));
+    undo.dismiss();
+    return ep;
+  }
   {
     BERTH_ASSIGN(auto nl, Netlink::open());
     UniqueFd ns(::open(sandbox.c_str(), O_RDONLY | O_CLOEXEC));
@@ -473,8 +554,21 @@ Result<Endpoint> Controller::join(const std::string& container_id, const std::st
   return ep;
 }
 
-void Controller::leave(const Endpoint& ep) {
-  if (auto nl = Netlink::open()) nl->delete_link(ep.veth);
+void Controller::leave(const Endpoint& ep, const std::string& sandbox) {
+  auto n = get(ep.network_id);
+  if (n && n->driver == "macvlan") {
+    // its link is in the sandbox (and goes with it, when that goes)
+    if (!sandbox.empty())
+      if (auto st = in_netns(sandbox,
+                             [&]() -> Status {
+                               BERTH_ASSIGN(auto nl, Netlink::open());
+                               return nl.delete_link_with_mac(ep.mac);
+                             });
+          !st)
+        log::warn("endpoint {}: {}", ep.id.substr(0, 12), st.error().message());
+  } else if (auto nl = Netlink::open()) {
+    nl->delete_link(ep.veth);
+  }
   release(ep);
 }
 

@@ -75,7 +75,8 @@ class Controller {
   // is the default route
   Result<Endpoint> join(const std::string& container_id, const std::string& network,
                         const EndpointConfig& ec, int index, bool default_route);
-  void leave(const Endpoint& ep);
+  // `sandbox`: where a macvlan endpoint's link is (it lives in the container's namespace)
+  void leave(const Endpoint& ep, const std::string& sandbox = "");
   // For a sandbox that goes away: the veth is deleted (and its address freed) later, on
   // the controller's own thread. Deleting a link waits for an RCU grace period (5-15 ms
   // here), which an exiting container need not wait for.
@@ -105,6 +106,13 @@ class Controller {
   Controller() = default;
   Status save(const Network& n);
   Status ensure_bridge(const Network& n);
+  // The network's host link: its bridge, or a macvlan network's parent (made if ours).
+  Status ensure_link(const Network& n);
+  void remove_link(const Network& n);  // only what we made
+  // macvlan: the parent, its mode, and one network per parent
+  Status plan_macvlan(Network& n);
+  Status join_macvlan(const Network& n, const Endpoint& ep, const std::string& sandbox,
+                      bool default_route);
   Result<Network> make_default_bridge();
   // EnableIPv6 with an IPAM config (or none: a random ULA /64) into n.
   Status plan_ipv6(Network& n, const nlohmann::json& ipam_config);

@@ -6,6 +6,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/macvlan.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 #include <sched.h>
@@ -100,6 +101,53 @@ Status Netlink::create_veth(const std::string& host, const std::string& peer, in
   }
   if (int err = rtnl_link_add(sock_, l.p, NLM_F_CREATE | NLM_F_EXCL); err < 0)
     return nl_fail(err, "create veth " + host);
+  return ok();
+}
+
+Status Netlink::create_dummy(const std::string& name) {
+  LinkPtr l{rtnl_link_alloc()};
+  rtnl_link_set_name(l.p, name.c_str());
+  if (int err = rtnl_link_set_type(l.p, "dummy"); err < 0) return nl_fail(err, "dummy link");
+  if (int err = rtnl_link_add(sock_, l.p, NLM_F_CREATE | NLM_F_EXCL); err < 0)
+    return nl_fail(err, "create dummy link " + name);
+  return ok();
+}
+
+Status Netlink::create_macvlan(const std::string& name, const std::string& parent,
+                               const std::string& mode, int netns_fd, int mtu) {
+  BERTH_ASSIGN(int parent_index, ifindex(parent));
+  int m = rtnl_link_macvlan_str2mode(mode.c_str());
+  if (m < 0) return fail(ErrorKind::InvalidArgument, "unknown macvlan mode {:?}", mode);
+  LinkPtr l{rtnl_link_macvlan_alloc()};
+  if (!l.p) return fail(ErrorKind::Internal, "netlink: out of memory");
+  rtnl_link_set_name(l.p, name.c_str());
+  rtnl_link_set_link(l.p, parent_index);
+  rtnl_link_macvlan_set_mode(l.p, static_cast<uint32_t>(m));
+  rtnl_link_set_ns_fd(l.p, netns_fd);
+  if (mtu > 0) rtnl_link_set_mtu(l.p, static_cast<unsigned>(mtu));
+  if (int err = rtnl_link_add(sock_, l.p, NLM_F_CREATE | NLM_F_EXCL); err < 0)
+    return nl_fail(err, "create macvlan link on " + parent);
+  return ok();
+}
+
+Status Netlink::delete_link_with_mac(const std::string& mac) {
+  AddrPtr want;
+  if (nl_addr_parse(mac.c_str(), AF_LLC, &want.p) < 0)
+    return fail(ErrorKind::InvalidArgument, "invalid MAC address: {}", mac);
+  nl_cache* cache = nullptr;
+  if (int err = rtnl_link_alloc_cache(sock_, AF_UNSPEC, &cache); err < 0)
+    return nl_fail(err, "list links");
+  int result = 0;
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+    auto* l = reinterpret_cast<rtnl_link*>(o);
+    nl_addr* a = rtnl_link_get_addr(l);
+    if (a && nl_addr_cmp(a, want.p) == 0) {
+      result = rtnl_link_delete(sock_, l);
+      break;
+    }
+  }
+  nl_cache_free(cache);
+  if (result < 0 && result != -NLE_NODEV) return nl_fail(result, "delete link with MAC " + mac);
   return ok();
 }
 

@@ -27,6 +27,14 @@ class Netlink {
   Status create_bridge(const std::string& name, int mtu);
   // A veth pair: `host` here, `peer` created directly in the namespace of `peer_netns_fd`.
   Status create_veth(const std::string& host, const std::string& peer, int peer_netns_fd, int mtu);
+  // A dummy link: the parent of a macvlan network that names none (Docker's dm-<id>).
+  Status create_dummy(const std::string& name);
+  // A macvlan link `name` on `parent` (here), created directly in the namespace of `netns_fd`.
+  // mode: bridge, private, vepa or passthru.
+  Status create_macvlan(const std::string& name, const std::string& parent, const std::string& mode,
+                        int netns_fd, int mtu);
+  // The link with this MAC address, if any, is deleted.
+  Status delete_link_with_mac(const std::string& mac);
   Status set_master(const std::string& link, const std::string& bridge);
   Status set_up(const std::string& link);
   Status set_mac(const std::string& link, const std::string& mac);

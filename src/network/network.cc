@@ -32,6 +32,10 @@ json Network::to_api() const {
 json Network::to_disk() const {
   json j = to_api();
   j["BerthBridge"] = bridge;
+  if (driver == "macvlan") {
+    j["BerthParent"] = parent;
+    j["BerthOwnParent"] = own_parent;
+  }
   return j;
 }
 
@@ -73,6 +77,9 @@ Result<Network> Network::from_disk(const json& j) {
       return it == n.options.end() ? std::string(def) : it->second;
     };
     n.bridge = j.value("BerthBridge", opt("com.docker.network.bridge.name", ""));
+    n.parent = j.value("BerthParent", "");
+    n.own_parent = j.value("BerthOwnParent", false);
+    n.macvlan_mode = opt("macvlan_mode", "bridge");
     n.icc = opt("com.docker.network.bridge.enable_icc", "true") == "true";
     n.masquerade = opt("com.docker.network.bridge.enable_ip_masquerade", "true") == "true";
     n.mtu = std::atoi(opt("com.docker.network.driver.mtu", "1500").c_str());

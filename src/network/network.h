@@ -13,7 +13,7 @@
 namespace berth::network {
 
 struct Network {
-  std::string id, name, driver;  // driver: bridge, host, null
+  std::string id, name, driver;  // driver: bridge, macvlan, host, null
   std::string created;
   Subnet subnet;
   uint32_t gateway = 0;
@@ -24,10 +24,15 @@ struct Network {
   bool internal = false, attachable = false, predefined = false;
   bool icc = true, masquerade = true;
   int mtu = 1500;
-  std::string bridge;  // the Linux bridge's name
+  std::string bridge;  // the Linux bridge's name (bridge driver)
+  // macvlan: the host link its containers' links sit on, whether we made it (a dummy link,
+  // when the user named none) and the macvlan mode
+  std::string parent;
+  bool own_parent = false;
+  std::string macvlan_mode = "bridge";
   std::map<std::string, std::string> labels, options;
 
-  bool has_ipam() const { return driver == "bridge"; }
+  bool has_ipam() const { return driver == "bridge" || driver == "macvlan"; }
   // Docker's network inspect object, without Containers.
   nlohmann::json to_api() const;
   // The record on disk: the API object and the bridge's name, which Docker's Options

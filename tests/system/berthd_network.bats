@@ -22,6 +22,7 @@ teardown_file() {
   ip link delete "bto$BT_ID" 2>/dev/null || true
   ip netns delete "bt-out6-$BT_ID" 2>/dev/null || true
   ip link delete "bto6$BT_ID" 2>/dev/null || true
+  ip link delete "btmv$BT_ID" 2>/dev/null || true
   berthd_cleanup
 }
 
@@ -267,6 +268,50 @@ c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' >"$BT/peer6" 2>&1 </de
   ip netns delete "bt-out6-$BT_ID"
   dk rm -f s6 t6
   dk network rm n6 n4
+}
+
+@test "macvlan: containers on one parent reach each other by name; connect, disconnect, errors" {
+  # no parent given: berthd makes one (dm-<id>) and removes it with the network
+  dk network create -d macvlan --subnet "$BT_NET.200.0/24" mv1
+  parent="dm-$(dk network inspect -f '{{.Id}}' mv1 | cut -c1-12)"
+  ip link show "$parent" >/dev/null
+  dk run -d --name ma --network mv1 busybox sh -c "$WEB"
+  run nsenter --net="$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' ma)" ip -d link show eth0
+  [[ "$output" == *"macvlan mode bridge"* ]]
+  [ "$(dk inspect -f '{{.NetworkSettings.Networks.mv1.IPAddress}}' ma)" = "$BT_NET.200.2" ]
+  sleep 0.3
+  run dk run --rm --network mv1 busybox sh -c \
+    "ip route show default; printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 ma 80 | tail -n 1"
+  [[ "$output" == *"default via $BT_NET.200.1 dev eth0"* ]]
+  [ "${lines[-1]}" = "hello from $(dk inspect -f '{{.Config.Hostname}}' ma)" ]
+  # connect and disconnect a running container
+  dk run -d --name mb busybox sleep 100
+  dk network connect mv1 mb
+  run dk exec mb ip -4 -o addr show eth1
+  [[ "$output" == *"inet $BT_NET.200."* ]]
+  dk network disconnect mv1 mb
+  run dk exec mb ip link show eth1
+  [ "$status" -ne 0 ]
+  # one network per parent, a parent that is not there, a mode that is not one
+  run dk network create -d macvlan -o parent="$parent" mv2
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"is already using parent interface $parent"* ]]
+  run dk network create -d macvlan -o parent=btnosuch0 mv2
+  [[ "$output" == *"parent interface was not found on the host: btnosuch0"* ]]
+  run dk network create -d macvlan -o macvlan_mode=sideways mv2
+  [[ "$output" == *"macvlan mode 'sideways' is not valid"* ]]
+  # a parent of the user's (here a link of the test's own) stays when the network goes
+  ip link add "btmv$BT_ID" type bridge
+  dk network create -d macvlan -o parent="btmv$BT_ID" -o macvlan_mode=private mv3
+  dk run -d --name mc --network mv3 busybox sleep 100
+  run nsenter --net="$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' mc)" ip -d link show eth0
+  [[ "$output" == *"macvlan mode private"* ]]
+  dk rm -f ma mb mc
+  dk network rm mv1 mv3
+  run ip link show "$parent"
+  [ "$status" -ne 0 ]
+  ip link show "btmv$BT_ID" >/dev/null
+  ip link delete "btmv$BT_ID"
 }
 
 @test "host, none and container: modes" {

@@ -79,14 +79,18 @@ berthd_cleanup() {
   rm -rf "$BT"
 }
 
-# Bridges (the default one and those of user networks, from the daemon's records), any
-# veth still attached to them, and the daemon's nftables tables.
+# Bridges (the default one and those of user networks, from the daemon's records), the
+# parents berthd made for macvlan networks, any veth still attached to them, and the
+# daemon's nftables tables.
 berthd_cleanup_net() {
   local br brs f l
   brs="${BT_BRIDGE:-}"
   for f in "$BT"/data/network/*.json; do
     [ -f "$f" ] || continue
     br=$(jq -r '.BerthBridge // .Options["com.docker.network.bridge.name"] // empty' "$f" 2>/dev/null) || true
+    [ -n "$br" ] && brs="$brs $br"
+    # a macvlan network's parent, when berthd made it (never a link the test owns)
+    br=$(jq -r 'select(.BerthOwnParent == true) | .BerthParent' "$f" 2>/dev/null) || true
     [ -n "$br" ] && brs="$brs $br"
   done
   for br in $brs; do
