@@ -273,9 +273,7 @@ int cmd_update(const StateStore& store, const std::string& id, const std::string
     res.cpu = res.cpu.value_or(oci::Cpu{}), res.cpu->period = static_cast<uint64_t>(*v);
   if (auto v = num("cpu-share"))
     res.cpu = res.cpu.value_or(oci::Cpu{}), res.cpu->shares = static_cast<uint64_t>(*v);
-  auto mgr = open_cgroup(*st);
-  if (!mgr) return report(mgr.error());
-  if (auto r = (*mgr)->apply(res); !r) return report(r.error());
+  if (auto r = update_container(store, id, res); !r) return report(r.error());
   return 0;
 }
 

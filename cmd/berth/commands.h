@@ -17,6 +17,8 @@ extern int exit_code;
 
 void add_container_commands(CLI::App& app, EngineRef engine);
 void add_object_commands(CLI::App& app, EngineRef engine);
+void add_network_commands(CLI::App& app, EngineRef engine);
+void add_container_op_commands(CLI::App& app, EngineRef engine);
 
 // Prints "Error...: msg" to stderr and gives the exit code the docker CLI would.
 int report(const Error& e, int code = 1);

@@ -11,7 +11,9 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "commands.h"
+#include "format.h"
 #include "io.h"
+#include "run_options.h"
 #include "shim/protocol.h"
 
 namespace berth::cli {
@@ -21,138 +23,8 @@ using nlohmann::json;
 
 namespace {
 
-struct RunOptions {
-  bool detach = false, interactive = false, tty = false, rm = false, init = false;
-  bool privileged = false, read_only = false, publish_all = false;
-  std::string name, network, workdir, user, entrypoint, restart, memory, cpus, hostname;
-  std::vector<std::string> env, volumes, publish, labels, tmpfs, cap_add, cap_drop, expose;
-  std::vector<std::string> args;  // IMAGE [COMMAND...]
-};
-
-void add_run_flags(CLI::App* c, RunOptions& o) {
-  c->set_help_flag("--help");  // -h is --hostname, as in Docker
-  c->add_flag("-d,--detach", o.detach, "run in the background and print the container ID");
-  c->add_flag("-i,--interactive", o.interactive, "keep STDIN open");
-  c->add_flag("-t,--tty", o.tty, "allocate a pseudo-TTY");
-  c->add_flag("--rm", o.rm, "remove the container when it exits");
-  c->add_flag("--init", o.init, "run an init inside the container");
-  c->add_flag("--privileged", o.privileged, "give extended privileges");
-  c->add_flag("--read-only", o.read_only, "mount the root filesystem read-only");
-  c->add_flag("-P,--publish-all", o.publish_all, "publish all exposed ports to random ports");
-  c->add_option("--name", o.name, "container name");
-  c->add_option("--network,--net", o.network, "network to connect to");
-  c->add_option("-w,--workdir", o.workdir, "working directory");
-  c->add_option("-u,--user", o.user, "user[:group]");
-  c->add_option("--entrypoint", o.entrypoint, "overwrite the image's entrypoint");
-  c->add_option("--restart", o.restart, "restart policy");
-  c->add_option("-m,--memory", o.memory, "memory limit");
-  c->add_option("--cpus", o.cpus, "number of CPUs");
-  c->add_option("-h,--hostname", o.hostname, "container host name");
-  c->add_option("-e,--env", o.env, "environment variable")->allow_extra_args(false);
-  c->add_option("-v,--volume", o.volumes, "bind mount or volume")->allow_extra_args(false);
-  c->add_option("-p,--publish", o.publish, "publish a port")->allow_extra_args(false);
-  c->add_option("-l,--label", o.labels, "label")->allow_extra_args(false);
-  c->add_option("--tmpfs", o.tmpfs, "tmpfs mount")->allow_extra_args(false);
-  c->add_option("--cap-add", o.cap_add, "add a capability")->allow_extra_args(false);
-  c->add_option("--cap-drop", o.cap_drop, "drop a capability")->allow_extra_args(false);
-  c->add_option("--expose", o.expose, "expose a port")->allow_extra_args(false);
-  // IMAGE [COMMAND] [ARG...]: flags after the image belong to the command
-  c->prefix_command();
-}
-
-Result<int64_t> parse_bytes(const std::string& s) {
-  if (s.empty()) return int64_t{0};
-  char unit = static_cast<char>(std::tolower(static_cast<unsigned char>(s.back())));
-  int64_t mult = unit == 'k' ? 1024 : unit == 'm' ? 1 << 20 : unit == 'g' ? int64_t{1} << 30 : 1;
-  auto n = parse_uint(mult == 1 && unit != 'b' ? s : s.substr(0, s.size() - 1));
-  if (!n) return fail(ErrorKind::InvalidArgument, "invalid size: {:?}", s);
-  return static_cast<int64_t>(*n) * mult;
-}
-
-Result<json> container_config(const RunOptions& o, std::vector<std::string> args) {
-  json cfg = {{"Image", args[0]},
-              {"Tty", o.tty},
-              {"OpenStdin", o.interactive},
-              {"StdinOnce", o.interactive},
-              {"AttachStdin", o.interactive && !o.detach},
-              {"AttachStdout", !o.detach},
-              {"AttachStderr", !o.detach}};
-  if (args.size() > 1) cfg["Cmd"] = std::vector<std::string>(args.begin() + 1, args.end());
-  if (!o.entrypoint.empty()) cfg["Entrypoint"] = {o.entrypoint};
-  if (!o.env.empty()) cfg["Env"] = o.env;
-  if (!o.workdir.empty()) cfg["WorkingDir"] = o.workdir;
-  if (!o.user.empty()) cfg["User"] = o.user;
-  if (!o.hostname.empty()) cfg["Hostname"] = o.hostname;
-  json labels = json::object();
-  for (auto& l : o.labels) {
-    auto eq = l.find('=');
-    labels[l.substr(0, eq)] = eq == std::string::npos ? "" : l.substr(eq + 1);
-  }
-  cfg["Labels"] = labels;
-  json hc = {{"AutoRemove", o.rm},
-             {"Init", o.init},
-             {"Privileged", o.privileged},
-             {"ReadonlyRootfs", o.read_only},
-             {"PublishAllPorts", o.publish_all}};
-  hc["NetworkMode"] = o.network.empty() ? "default" : o.network;
-  json binds = json::array(), vols = json::object(), exposed = json::object(),
-       bindings = json::object(), tmpfs = json::object();
-  for (auto& v : o.volumes) {
-    if (v.find(':') == std::string::npos)
-      vols[v] = json::object();
-    else
-      binds.push_back(v);
-  }
-  for (auto& e : o.expose)
-    exposed[e.find('/') == std::string::npos ? e + "/tcp" : e] = json::object();
-  for (auto& p : o.publish) {
-    // [ip:][hostPort:]containerPort[/proto]
-    std::string spec = p, proto = "tcp";
-    if (auto slash = spec.find('/'); slash != std::string::npos) {
-      proto = spec.substr(slash + 1);
-      spec = spec.substr(0, slash);
-    }
-    auto parts = split(spec, ':');
-    std::string ip, host, ctr = parts.back();
-    if (parts.size() == 2) host = parts[0];
-    if (parts.size() == 3) {
-      ip = parts[0];
-      host = parts[1];
-    }
-    if (parts.size() > 3 || ctr.empty())
-      return fail(ErrorKind::InvalidArgument, "invalid publish spec: {}", p);
-    std::string key = ctr + "/" + proto;
-    exposed[key] = json::object();
-    bindings[key].push_back({{"HostIp", ip}, {"HostPort", host}});
-  }
-  for (auto& t : o.tmpfs) {
-    auto colon = t.find(':');
-    tmpfs[t.substr(0, colon)] = colon == std::string::npos ? "" : t.substr(colon + 1);
-  }
-  if (!binds.empty()) hc["Binds"] = binds;
-  if (!vols.empty()) cfg["Volumes"] = vols;
-  if (!exposed.empty()) cfg["ExposedPorts"] = exposed;
-  if (!bindings.empty()) hc["PortBindings"] = bindings;
-  if (!tmpfs.empty()) hc["Tmpfs"] = tmpfs;
-  if (!o.cap_add.empty()) hc["CapAdd"] = o.cap_add;
-  if (!o.cap_drop.empty()) hc["CapDrop"] = o.cap_drop;
-  if (!o.restart.empty()) {
-    auto colon = o.restart.find(':');
-    hc["RestartPolicy"] = {{"Name", o.restart.substr(0, colon)}};
-    if (colon != std::string::npos)
-      hc["RestartPolicy"]["MaximumRetryCount"] = std::atoi(o.restart.c_str() + colon + 1);
-  }
-  BERTH_ASSIGN(int64_t mem, parse_bytes(o.memory));
-  if (mem) hc["Memory"] = mem;
-  if (!o.cpus.empty()) hc["NanoCpus"] = static_cast<int64_t>(std::atof(o.cpus.c_str()) * 1e9);
-  int rows, cols;
-  if (o.tty && terminal_size(rows, cols)) hc["ConsoleSize"] = {rows, cols};
-  cfg["HostConfig"] = hc;
-  return cfg;
-}
-
 Result<std::string> create(Engine& e, const RunOptions& o) {
-  BERTH_ASSIGN(json cfg, container_config(o, o.args));
+  BERTH_ASSIGN(json cfg, container_config(o));
   std::string target = Engine::api("/containers/create");
   if (!o.name.empty()) target += "?name=" + o.name;
   BERTH_ASSIGN(auto r, e.call("POST", target, cfg));
@@ -229,13 +101,107 @@ std::string ports_text(const json& ports) {
   std::string out;
   for (auto& p : ports) {
     if (!out.empty()) out += ", ";
+    std::string ip = p.value("IP", "0.0.0.0");
+    if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
     if (p.contains("PublicPort"))
-      out += fmt::format("{}:{}->{}/{}", p.value("IP", "0.0.0.0"), p.value("PublicPort", 0),
-                         p.value("PrivatePort", 0), p.value("Type", "tcp"));
+      out += fmt::format("{}:{}->{}/{}", ip, p.value("PublicPort", 0), p.value("PrivatePort", 0),
+                         p.value("Type", "tcp"));
     else
       out += fmt::format("{}/{}", p.value("PrivatePort", 0), p.value("Type", "tcp"));
   }
   return out;
+}
+
+// Go's time.Time.String() of a unix time, as ps shows CreatedAt: "2026-11-28 02:50:01 +0000 UTC"
+std::string format_local_time(int64_t t) {
+  time_t tt = static_cast<time_t>(t);
+  tm local{};
+  localtime_r(&tt, &local);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &local);
+  return buf;
+}
+
+struct PsOptions {
+  bool all = false, quiet = false, size = false, latest = false, no_trunc = false;
+  int last = -1;
+  std::string format;
+  std::vector<std::string> filters;
+};
+
+int list_containers(Engine& e, const PsOptions& o) {
+  std::string q =
+      std::string("/containers/json?all=") + (o.all || o.latest || o.last > 0 ? "1" : "0");
+  if (o.latest || o.last > 0) q += "&limit=" + std::to_string(o.latest ? 1 : o.last);
+  if (o.size) q += "&size=1";
+  if (!o.filters.empty()) {
+    json f = json::object();
+    for (auto& x : o.filters) {
+      auto eq = x.find('=');
+      if (eq == std::string::npos)
+        return report(Error(ErrorKind::InvalidArgument,
+                            fmt::format("invalid argument \"{}\" for \"-f, --filter\" flag: bad "
+                                        "format of filter (expected name=value)",
+                                        x)));
+      f[x.substr(0, eq)][x.substr(eq + 1)] = true;
+    }
+    q += "&filters=" + Engine::query_escape(f.dump());
+  }
+  auto r = e.call("GET", Engine::api(q));
+  if (!r || r->status >= 400) return report(r ? client::daemon_error(*r) : r.error());
+  int64_t now = ::time(nullptr);
+  json rows = json::array();
+  for (auto& c : r->json()) {
+    std::string cmd = c.value("Command", "");
+    if (!o.no_trunc && cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
+    std::string names;
+    for (auto& n : c.value("Names", json::array()))
+      names += (names.empty() ? "" : ",") + n.get<std::string>().substr(1);
+    std::string labels;
+    if (c.contains("Labels") && c["Labels"].is_object())
+      for (auto& [k, v] : c["Labels"].items())
+        labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+    std::string networks;
+    json nets = c.value("NetworkSettings", json::object()).value("Networks", json::object());
+    if (nets.is_object())
+      for (auto& [k, v] : nets.items()) networks += (networks.empty() ? "" : ",") + k;
+    std::string id = c.value("Id", "");
+    int64_t created = c.value("Created", int64_t{0});
+    rows.push_back(
+        {{"ID", o.no_trunc ? id : short_id(id)},
+         {"Image", c.value("Image", "")},
+         {"Command", "\"" + cmd + "\""},
+         {"CreatedAt", format_local_time(created)},
+         {"RunningFor", human_duration(now - created) + " ago"},
+         {"Ports", ports_text(c.value("Ports", json::array()))},
+         {"State", c.value("State", "")},
+         {"Status", c.value("Status", "")},
+         {"Size", human_size(static_cast<double>(c.value("SizeRw", int64_t{0}))) + " (virtual " +
+                      human_size(static_cast<double>(c.value("SizeRootFs", int64_t{0}))) + ")"},
+         {"Names", names},
+         {"Labels", labels},
+         {"Networks", networks}});
+  }
+  std::string fmt = o.format;
+  if (o.quiet) fmt = "{{.ID}}";
+  if (fmt.empty() || fmt == "table")
+    fmt = std::string(
+              "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+              "{{.Ports}}\t{{.Names}}") +
+          (o.size ? "\t{{.Size}}" : "");
+  return print_formatted(rows, fmt,
+                         {{"ID", "CONTAINER ID"},
+                          {"Image", "IMAGE"},
+                          {"Command", "COMMAND"},
+                          {"CreatedAt", "CREATED AT"},
+                          {"RunningFor", "CREATED"},
+                          {"Ports", "PORTS"},
+                          {"State", "STATE"},
+                          {"Status", "STATUS"},
+                          {"Size", "SIZE"},
+                          {"Names", "NAMES"},
+                          {"Labels", "LABELS"},
+                          {"Networks", "NETWORKS"}});
 }
 
 int simple(Engine& e, const std::vector<std::string>& ids, const std::string& method,
@@ -329,37 +295,17 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
     }
   });
 
-  auto all = std::make_shared<bool>(false), quiet = std::make_shared<bool>(false);
-  auto* ps = app.add_subcommand("ps", "List containers");
-  ps->add_flag("-a,--all", *all, "show all containers");
-  ps->add_flag("-q,--quiet", *quiet, "only display container IDs");
-  ps->callback([=] {
-    auto r = engine().call("GET",
-                           Engine::api(std::string("/containers/json?all=") + (*all ? "1" : "0")));
-    if (!r || r->status >= 400) {
-      exit_code = report(r ? client::daemon_error(*r) : r.error());
-      return;
-    }
-    std::vector<std::vector<std::string>> rows = {
-        {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"}};
-    int64_t now = ::time(nullptr);
-    for (auto& c : r->json()) {
-      if (*quiet) {
-        std::printf("%s\n", short_id(c.value("Id", "")).c_str());
-        continue;
-      }
-      std::string cmd = c.value("Command", "");
-      if (cmd.size() > 20) cmd = cmd.substr(0, 19) + "…";
-      std::string names;
-      for (auto& n : c.value("Names", json::array()))
-        names += (names.empty() ? "" : ",") + n.get<std::string>().substr(1);
-      rows.push_back({short_id(c.value("Id", "")), c.value("Image", ""), "\"" + cmd + "\"",
-                      human_duration(now - c.value("Created", int64_t{0})) + " ago",
-                      c.value("Status", ""), ports_text(c.value("Ports", json::array())), names});
-    }
-    if (!*quiet) std::fputs(table(rows).c_str(), stdout);
-    exit_code = 0;
-  });
+  auto ps = std::make_shared<PsOptions>();
+  auto* ps_cmd = app.add_subcommand("ps", "List containers");
+  ps_cmd->add_flag("-a,--all", ps->all, "show all containers");
+  ps_cmd->add_flag("-q,--quiet", ps->quiet, "only display container IDs");
+  ps_cmd->add_flag("-s,--size", ps->size, "display total file sizes");
+  ps_cmd->add_flag("-l,--latest", ps->latest, "show the latest created container");
+  ps_cmd->add_flag("--no-trunc", ps->no_trunc, "do not truncate output");
+  ps_cmd->add_option("-n,--last", ps->last, "show n last created containers");
+  ps_cmd->add_option("--format", ps->format, "Go template, table or json");
+  ps_cmd->add_option("-f,--filter", ps->filters, "filter (key=value)")->allow_extra_args(false);
+  ps_cmd->callback([=] { exit_code = list_containers(engine(), *ps); });
 
   auto follow = std::make_shared<bool>(false), stamps = std::make_shared<bool>(false);
   auto tail = std::make_shared<std::string>("all");

@@ -3,9 +3,71 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "commands.h"
+
+namespace {
+
+// Docker's management forms (`container ls`, `image rm`, `system info`...) name the same
+// commands as the top-level ones: rewritten to those before parsing.
+std::vector<std::string> management_to_top_level(std::vector<std::string> args) {
+  static const std::map<std::string, std::map<std::string, std::vector<std::string>>> forms = {
+      {"container", {{"ls", {"ps"}},           {"list", {"ps"}},
+                     {"ps", {"ps"}},           {"rm", {"rm"}},
+                     {"remove", {"rm"}},       {"inspect", {"inspect", "--type", "container"}},
+                     {"run", {"run"}},         {"create", {"create"}},
+                     {"start", {"start"}},     {"stop", {"stop"}},
+                     {"restart", {"restart"}}, {"kill", {"kill"}},
+                     {"logs", {"logs"}},       {"exec", {"exec"}},
+                     {"wait", {"wait"}},       {"port", {"port"}},
+                     {"attach", {"attach"}},   {"top", {"top"}},
+                     {"stats", {"stats"}},     {"cp", {"cp"}},
+                     {"diff", {"diff"}},       {"commit", {"commit"}},
+                     {"export", {"export"}},   {"pause", {"pause"}},
+                     {"unpause", {"unpause"}}, {"rename", {"rename"}},
+                     {"update", {"update"}},   {"prune", {"container-prune"}}}},
+      {"image",
+       {{"ls", {"images"}},
+        {"list", {"images"}},
+        {"rm", {"rmi"}},
+        {"remove", {"rmi"}},
+        {"inspect", {"inspect", "--type", "image"}},
+        {"tag", {"tag"}},
+        {"load", {"load"}},
+        {"save", {"save"}},
+        {"import", {"import"}},
+        {"history", {"history"}},
+        {"pull", {"pull"}},
+        {"push", {"push"}},
+        {"prune", {"image-prune"}}}},
+      {"system",
+       {{"info", {"info"}},
+        {"df", {"system-df"}},
+        {"events", {"events"}},
+        {"prune", {"system-prune"}}}},
+  };
+  // the first word that is not a global flag (or its value) is the command
+  size_t i = 1;
+  while (i < args.size() && args[i].starts_with("-")) {
+    bool takes_value = (args[i] == "-H" || args[i] == "--host") && i + 1 < args.size();
+    i += takes_value ? 2 : 1;
+  }
+  if (i + 1 >= args.size()) return args;
+  auto group = forms.find(args[i]);
+  if (group == forms.end()) return args;
+  auto verb = group->second.find(args[i + 1]);
+  if (verb == group->second.end()) return args;
+  std::vector<std::string> out(args.begin(), args.begin() + static_cast<long>(i));
+  out.insert(out.end(), verb->second.begin(), verb->second.end());
+  out.insert(out.end(), args.begin() + static_cast<long>(i) + 2, args.end());
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
@@ -23,8 +85,13 @@ int main(int argc, char** argv) {
   };
   berth::cli::add_container_commands(app, get);
   berth::cli::add_object_commands(app, get);
+  berth::cli::add_network_commands(app, get);
+  berth::cli::add_container_op_commands(app, get);
+  std::vector<std::string> args = management_to_top_level({argv, argv + argc});
   try {
-    app.parse(argc, argv);
+    // CLI11 takes them in reverse order, without the program name
+    std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
+    app.parse(rev);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 125;  // docker's code for a usage error

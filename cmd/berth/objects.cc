@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "base/unique_fd.h"
 #include "commands.h"
+#include "format.h"
 
 namespace berth::cli {
 
@@ -227,6 +228,8 @@ auto type = std::make_shared<std::string>();
 auto* inspect = app.add_subcommand("inspect", "Return low-level information on objects");
 inspect->add_option("names", *names)->required();
 inspect->add_option("--type", *type, "container, image, volume or network");
+auto format = std::make_shared<std::string>();
+inspect->add_option("-f,--format", *format, "Go template");
 inspect->callback([=] {
   json out = json::array();
   exit_code = 0;
@@ -247,21 +250,19 @@ inspect->callback([=] {
       exit_code = 1;
     }
   }
-  std::printf("%s\n", out.dump(4).c_str());
+  if (!out.empty() || exit_code == 0)
+    if (int rc = print_inspected(out, *format)) exit_code = rc;
 });
 
-// volume and network: the management commands
-for (std::string kind : {"volume", "network"}) {
+// volume: the management commands
+for (std::string kind : {"volume"}) {
   auto* m = app.add_subcommand(kind, "Manage " + kind + "s");
   m->require_subcommand(1);
   auto* create = m->add_subcommand("create", "Create a " + kind);
   auto name = std::make_shared<std::string>();
-  auto subnet = std::make_shared<std::string>();
   create->add_option("name", *name);
-  if (kind == "network") create->add_option("--subnet", *subnet, "subnet in CIDR form");
   create->callback([=] {
     json body = {{"Name", *name}};
-    if (!subnet->empty()) body["IPAM"] = {{"Config", {{{"Subnet", *subnet}}}}};
     auto r = engine().call("POST", Engine::api("/" + kind + "s/create"), body);
     if (!r || r->status >= 400) {
       exit_code = report(r ? client::daemon_error(*r) : r.error());
@@ -278,16 +279,9 @@ for (std::string kind : {"volume", "network"}) {
       return;
     }
     std::vector<std::vector<std::string>> rows;
-    if (kind == "volume") {
-      rows.push_back({"DRIVER", "VOLUME NAME"});
-      for (auto& v : r->json().value("Volumes", json::array()))
-        rows.push_back({v.value("Driver", ""), v.value("Name", "")});
-    } else {
-      rows.push_back({"NETWORK ID", "NAME", "DRIVER", "SCOPE"});
-      for (auto& n : r->json())
-        rows.push_back({n.value("Id", "").substr(0, 12), n.value("Name", ""), n.value("Driver", ""),
-                        n.value("Scope", "")});
-    }
+    rows.push_back({"DRIVER", "VOLUME NAME"});
+    for (auto& v : r->json().value("Volumes", json::array()))
+      rows.push_back({v.value("Driver", ""), v.value("Name", "")});
     std::fputs(table(rows).c_str(), stdout);
     exit_code = 0;
   });
@@ -304,6 +298,8 @@ for (std::string kind : {"volume", "network"}) {
   });
   auto* ins = m->add_subcommand("inspect", "Display detailed information");
   ins->add_option("names", *targets)->required();
+  auto format = std::make_shared<std::string>();
+  ins->add_option("-f,--format", *format, "Go template");
   ins->callback([=] {
     json out = json::array();
     exit_code = 0;
@@ -314,20 +310,9 @@ for (std::string kind : {"volume", "network"}) {
       else
         exit_code = report(r ? client::daemon_error(*r) : r.error());
     }
-    std::printf("%s\n", out.dump(4).c_str());
+    if (!out.empty() || exit_code == 0)
+      if (int rc = print_inspected(out, *format)) exit_code = rc;
   });
-  if (kind == "network") {
-    for (std::string verb : {"connect", "disconnect"}) {
-      auto* c =
-          m->add_subcommand(verb, verb == "connect" ? "Connect a container to a network"
-                                                    : "Disconnect a container from a network");
-      c->add_option("args", *targets)->required()->expected(2);
-      c->callback([=] {
-        exit_code = call_print(engine(), "POST", "/networks/" + (*targets)[0] + "/" + verb,
-                               json{{"Container", (*targets)[1]}});
-      });
-    }
-  }
 }
 }  // namespace berth::cli
 

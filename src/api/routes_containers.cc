@@ -299,6 +299,12 @@ void add_container_routes(Router& r, daemon::Daemon& d) {
     c.no_content();
     return ok();
   });
+  r.add("POST", "/containers/{id}/update", [&d](Request& req, Conn& c) -> Status {
+    BERTH_ASSIGN(json body, parse_body(c));
+    BERTH_ASSIGN(json res, d.update(req.params[0], body));
+    c.json(200, res);
+    return ok();
+  });
   r.add("DELETE", "/containers/{id}", [&d](Request& req, Conn& c) -> Status {
     BERTH_ASSIGN(bool force, req.q_bool("force"));
     BERTH_ASSIGN(bool volumes, req.q_bool("v"));

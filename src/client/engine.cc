@@ -141,6 +141,17 @@ std::string Engine::api(const std::string& path) {
   return "/v" + api_version + path;
 }
 
+std::string Engine::query_escape(std::string_view value) {
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
 void Engine::negotiate() {
   auto r = call("GET", "/_ping");
   if (!r || r->status != 200 || r->api_version.empty()) return;

@@ -60,6 +60,8 @@ class Engine {
   // /vX.Y prefix for targets ("/v1.45"), with the negotiated version. One engine per
   // process (the CLI's), so the version is the process's.
   static std::string api(const std::string& path);
+  // A query parameter's value, percent-encoded (filters={"name":...}).
+  static std::string query_escape(std::string_view value);
 
  private:
   Result<UniqueFd> dial();

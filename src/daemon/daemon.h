@@ -56,6 +56,8 @@ class Daemon {
   Status remove(const std::string& ref, bool force, bool volumes = false);
   Status pause(const std::string& ref, bool pause);
   Status rename(const std::string& ref, const std::string& new_name);
+  // docker update: resources and restart policy (update.cc). Docker's {"Warnings": [...]}.
+  Result<nlohmann::json> update(const std::string& ref, const nlohmann::json& body);
   // Blocks until the condition holds; `gone()` aborts (the client disconnected).
   Result<shim::ExitStatus> wait(const std::string& ref, const std::string& condition,
                                 const std::function<bool()>& gone);

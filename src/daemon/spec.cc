@@ -195,6 +195,37 @@ Status validate_host_config(const json& hc) {
   return ok();
 }
 
+// The resource limits of HostConfig, as the OCI spec's linux.resources (without devices):
+// at create, and for an update of a running container.
+json resources_json(const json& hc) {
+  json res = json::object();
+  json mem = json::object();
+  if (auto v = hc.value("Memory", int64_t{0}); v > 0) mem["limit"] = v;
+  if (auto v = hc.value("MemoryReservation", int64_t{0}); v > 0) mem["reservation"] = v;
+  if (auto v = hc.value("MemorySwap", int64_t{0}); v != 0) mem["swap"] = v;
+  if (hc.contains("MemorySwappiness") && hc["MemorySwappiness"].is_number() &&
+      hc["MemorySwappiness"].get<int64_t>() >= 0)
+    mem["swappiness"] = hc["MemorySwappiness"];
+  if (hc.value("OomKillDisable", false)) mem["disableOOMKiller"] = true;
+  if (!mem.empty()) res["memory"] = mem;
+  json cpu = json::object();
+  if (auto v = hc.value("CpuShares", int64_t{0}); v > 0) cpu["shares"] = v;
+  if (auto v = hc.value("NanoCpus", int64_t{0}); v > 0) {
+    cpu["period"] = 100000;
+    cpu["quota"] = v * 100000 / 1000000000;
+  }
+  if (auto v = hc.value("CpuQuota", int64_t{0}); v > 0) cpu["quota"] = v;
+  if (auto v = hc.value("CpuPeriod", int64_t{0}); v > 0) cpu["period"] = v;
+  if (auto v = hc.value("CpusetCpus", ""); !v.empty()) cpu["cpus"] = v;
+  if (auto v = hc.value("CpusetMems", ""); !v.empty()) cpu["mems"] = v;
+  if (!cpu.empty()) res["cpu"] = cpu;
+  if (hc.contains("PidsLimit") && hc["PidsLimit"].is_number() &&
+      hc["PidsLimit"].get<int64_t>() != 0)
+    res["pids"] = {{"limit", hc["PidsLimit"].get<int64_t>()}};
+  if (auto v = hc.value("BlkioWeight", 0); v > 0) res["blockIO"] = {{"weight", v}};
+  return res;
+}
+
 Result<json> build_spec(const Container& c, const SpecInputs& in) {
   json spec = json::parse(oci::default_spec_json());
   const json& cfg = c.config;
@@ -345,30 +376,7 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
     for (auto& m : mounts)
       if (m["destination"] == "/sys") m["options"] = {"nosuid", "noexec", "nodev"};
   }
-  json mem = json::object();
-  if (auto v = hc.value("Memory", int64_t{0}); v > 0) mem["limit"] = v;
-  if (auto v = hc.value("MemoryReservation", int64_t{0}); v > 0) mem["reservation"] = v;
-  if (auto v = hc.value("MemorySwap", int64_t{0}); v != 0) mem["swap"] = v;
-  if (hc.contains("MemorySwappiness") && hc["MemorySwappiness"].is_number() &&
-      hc["MemorySwappiness"].get<int64_t>() >= 0)
-    mem["swappiness"] = hc["MemorySwappiness"];
-  if (hc.value("OomKillDisable", false)) mem["disableOOMKiller"] = true;
-  if (!mem.empty()) res["memory"] = mem;
-  json cpu = json::object();
-  if (auto v = hc.value("CpuShares", int64_t{0}); v > 0) cpu["shares"] = v;
-  if (auto v = hc.value("NanoCpus", int64_t{0}); v > 0) {
-    cpu["period"] = 100000;
-    cpu["quota"] = v * 100000 / 1000000000;
-  }
-  if (auto v = hc.value("CpuQuota", int64_t{0}); v > 0) cpu["quota"] = v;
-  if (auto v = hc.value("CpuPeriod", int64_t{0}); v > 0) cpu["period"] = v;
-  if (auto v = hc.value("CpusetCpus", ""); !v.empty()) cpu["cpus"] = v;
-  if (auto v = hc.value("CpusetMems", ""); !v.empty()) cpu["mems"] = v;
-  if (!cpu.empty()) res["cpu"] = cpu;
-  if (hc.contains("PidsLimit") && hc["PidsLimit"].is_number() &&
-      hc["PidsLimit"].get<int64_t>() != 0)
-    res["pids"] = {{"limit", hc["PidsLimit"].get<int64_t>()}};
-  if (auto v = hc.value("BlkioWeight", 0); v > 0) res["blockIO"] = {{"weight", v}};
+  for (auto& [k, v] : resources_json(hc).items()) res[k] = v;
   lx["resources"] = res;
   return spec;
 }

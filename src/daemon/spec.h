@@ -19,6 +19,9 @@ struct SpecInputs {
 
 Result<nlohmann::json> build_spec(const Container& c, const SpecInputs& in);
 
+// HostConfig's memory, CPU, pids and block IO limits as OCI linux.resources (no devices).
+nlohmann::json resources_json(const nlohmann::json& host_config);
+
 // Validation done at create time, so bad input is a 400 before anything is made.
 Status validate_host_config(const nlohmann::json& host_config);
 

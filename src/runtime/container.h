@@ -31,6 +31,9 @@ berth::Status start_container(const StateStore& store, const std::string& id);
 berth::Status kill_container(const StateStore& store, const std::string& id, int sig, bool all);
 berth::Status delete_container(const StateStore& store, const std::string& id, bool force);
 berth::Status pause_container(const StateStore& store, const std::string& id, bool pause);
+// New resource limits for a created or running container's cgroup (runc update).
+berth::Status update_container(const StateStore& store, const std::string& id,
+                               const oci::Resources& resources);
 
 struct ExecOptions {
   std::string id;

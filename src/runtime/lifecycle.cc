@@ -135,6 +135,13 @@ berth::Status delete_container(const StateStore& store, const std::string& id, b
   return destroy(store, st);
 }
 
+berth::Status update_container(const StateStore& store, const std::string& id,
+                               const oci::Resources& resources) {
+  BERTH_ASSIGN(ContainerState st, store.load(id));
+  BERTH_ASSIGN(auto mgr, manager_for(st));
+  return mgr->apply(resources);
+}
+
 berth::Status pause_container(const StateStore& store, const std::string& id, bool pause) {
   BERTH_ASSIGN(ContainerState st, store.load(id));
   BERTH_ASSIGN(ContainerStatus status, store.status(st));

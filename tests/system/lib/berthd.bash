@@ -1,7 +1,8 @@
 # A private berthd for system tests: its own data root, exec root, socket and cgroup parent
 # under one mktemp dir, with a busybox image imported from scripts/mkrootfs.sh.
 # BT_IPV6=1: the default bridge has IPv6 too (fd42:4254:N::/64, N as in BT_NET=10.N); berthd
-# then turns on net.ipv6.conf.all.forwarding, which berthd_cleanup puts back as it was.
+# then turns on net.ipv6.conf.all.forwarding, which berthd_cleanup puts back as it was
+# (see berthd_ipv6_forwarding_hold).
 # berthd_start sets BT (the dir) and DOCKER_HOST; berthd_cleanup removes everything it made.
 
 berthd_start() {
@@ -17,8 +18,30 @@ berthd_start() {
   tar -C "$BT/rootfs" -cf "$BT/rootfs.tar" .
   "$BERTH_BUILD/cmd/berth-image" --data-root "$BT/data" import "$BT/rootfs.tar" busybox:latest >/dev/null
   berthd_claim_net
-  sysctl -n net.ipv6.conf.all.forwarding >"$BT/ipv6_forwarding"
+  [ -z "${BT_IPV6:-}" ] || berthd_ipv6_forwarding_hold
   berthd_launch
+}
+
+# IPv6 test daemons turn net.ipv6.conf.all.forwarding on; the value from before the first of
+# them comes back when the last one is cleaned up (they may run in parallel).
+BT_FWD=/tmp/berth-ipv6fwd
+berthd_ipv6_forwarding_hold() {
+  (
+    flock 9
+    [ -f "$BT_FWD.orig" ] || sysctl -n net.ipv6.conf.all.forwarding >"$BT_FWD.orig"
+    touch "$BT_FWD.user.$BT_ID"
+  ) 9>"$BT_FWD.lock"
+}
+berthd_ipv6_forwarding_release() {
+  [ -f "$BT_FWD.user.$BT_ID" ] || return 0
+  (
+    flock 9
+    rm -f "$BT_FWD.user.$BT_ID"
+    if ! compgen -G "$BT_FWD.user.*" >/dev/null && [ -s "$BT_FWD.orig" ]; then
+      sysctl -qw "net.ipv6.conf.all.forwarding=$(cat "$BT_FWD.orig")" || true
+      rm -f "$BT_FWD.orig" "$BT_FWD.lock"
+    fi
+  ) 9>>"$BT_FWD.lock"
 }
 
 # A bridge name and a 10.N.0.0/16 of our own: the default bridge gets 10.N.0.0/24 and
@@ -73,9 +96,7 @@ berthd_cleanup() {
     umount -l "$m" 2>/dev/null || true
   done
   berthd_cleanup_net
-  if [ -n "${BT_IPV6:-}" ] && [ -s "$BT/ipv6_forwarding" ]; then
-    sysctl -qw "net.ipv6.conf.all.forwarding=$(cat "$BT/ipv6_forwarding")" || true
-  fi
+  berthd_ipv6_forwarding_release
   rm -rf "$BT"
 }
 
@@ -126,4 +147,11 @@ berthd_teardown() {
     tail -n 30 "$BT/berthd.log"
   fi
 }
-dk() { timeout -k 2 30 docker "$@"; }
+# The client under test: the docker CLI, or Berth's own with BT_CLIENT=berth.
+dk() {
+  if [ "${BT_CLIENT:-docker}" = berth ]; then
+    timeout -k 2 30 "$BERTH_BUILD/cmd/berth" "$@"
+  else
+    timeout -k 2 30 docker "$@"
+  fi
+}
