@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "base/unique_fd.h"
 #include "commands.h"
+#include "format.h"
 #include "io.h"
 #include "run_options.h"
 
@@ -19,10 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-int fail_with(const Result<client::Response>& r) {
-  return report(r ? client::daemon_error(*r) : r.error());
-}
-
 // GET and return the JSON answer, or report the error (exit code in `rc`).
 std::optional<json> get_json(Engine& e, const std::string& path, int& rc) {
   auto r = e.call("GET", Engine::api(path));
@@ -31,42 +28,6 @@ std::optional<json> get_json(Engine& e, const std::string& path, int& rc) {
     return std::nullopt;
   }
   return r->json();
-}
-
-// A stream of the daemon's body to a file (-o) or to stdout, never to a terminal.
-int stream_to(Engine& e, const std::string& path, const std::string& output) {
-  UniqueFd file;
-  int fd = STDOUT_FILENO;
-  if (!output.empty()) {
-    file.reset(::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!file)
-      return report(Error(ErrorKind::InvalidArgument,
-                          fmt::format("failed to open {}: {}", output, strerror(errno))));
-    fd = file.get();
-  } else if (::isatty(STDOUT_FILENO)) {
-    return report(Error(ErrorKind::InvalidArgument,
-                        "cowardly refusing to save to a terminal. Use the -o flag or redirect"));
-  }
-  int status = 0;
-  std::string error_body;
-  auto r = e.stream(
-      "GET", Engine::api(path),
-      [&](std::string_view d) {
-        if (status >= 400) {
-          error_body += d;
-          return true;
-        }
-        return write_all(fd, d);
-      },
-      std::nullopt, [&](int s) { status = s; });
-  if (!r) return report(r.error());
-  if (status >= 400) {
-    client::Response resp;
-    resp.status = status;
-    resp.body = error_body;
-    return report(client::daemon_error(resp));
-  }
-  return 0;
 }
 
 std::string percent(double v) {
@@ -274,11 +235,15 @@ void add_container_op_commands(CLI::App& app, EngineRef engine) {
   });
 
   auto force = std::make_shared<bool>(false);
+  auto filters = std::make_shared<std::vector<std::string>>();
   auto* prune = app.add_subcommand("container-prune", "Remove all stopped containers");
   prune->group("");  // `container prune`
   prune->add_flag("-f,--force", *force, "do not prompt for confirmation");
+  prune->add_option("--filter", *filters, "filter (key=value)")->allow_extra_args(false);
   prune->callback([=] {
-    auto r = engine().call("POST", Engine::api("/containers/prune"));
+    auto r = engine().call(
+        "POST", Engine::api("/containers/prune" +
+                            (filters->empty() ? std::string() : "?" + filters_query(*filters))));
     if (!r || r->status >= 400) {
       exit_code = fail_with(r);
       return;
@@ -335,7 +300,9 @@ void add_container_op_commands(CLI::App& app, EngineRef engine) {
 
   auto no_stream = std::make_shared<bool>(false), no_trunc = std::make_shared<bool>(false);
   auto all = std::make_shared<bool>(false);
+  auto format = std::make_shared<std::string>();
   auto* stats = app.add_subcommand("stats", "Display a live stream of resource usage statistics");
+  stats->add_option("--format", *format, "Go template, table or json");
   stats->add_option("containers", *ids);
   stats->add_flag("--no-stream", *no_stream, "print the first result only");
   stats->add_flag("--no-trunc", *no_trunc, "do not truncate output");
@@ -348,22 +315,36 @@ void add_container_op_commands(CLI::App& app, EngineRef engine) {
       if (!list) return;
       for (auto& c : *list) which.push_back(c.value("Id", ""));
     }
+    std::string fmt = format->empty() || *format == "table"
+                          ? "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t"
+                            "{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}"
+                          : *format;
+    const json header = {
+        {"ID", "CONTAINER ID"}, {"Container", "CONTAINER"},        {"Name", "NAME"},
+        {"CPUPerc", "CPU %"},   {"MemUsage", "MEM USAGE / LIMIT"}, {"MemPerc", "MEM %"},
+        {"NetIO", "NET I/O"},   {"BlockIO", "BLOCK I/O"},          {"PIDs", "PIDS"}};
     for (;;) {
-      std::vector<std::vector<std::string>> rows = {{"CONTAINER ID", "NAME", "CPU %",
-                                                     "MEM USAGE / LIMIT", "MEM %", "NET I/O",
-                                                     "BLOCK I/O", "PIDS"}};
+      json rows = json::array();
       for (auto& id : which) {
         auto s = get_json(e, "/containers/" + id + "/stats?stream=0", exit_code);
         if (!s) return;
-        rows.push_back(stats_row(*s, *no_trunc));
+        auto c = stats_row(*s, *no_trunc);
+        rows.push_back({{"ID", c[0]},
+                        {"Container", id},
+                        {"Name", c[1]},
+                        {"CPUPerc", c[2]},
+                        {"MemUsage", c[3]},
+                        {"MemPerc", c[4]},
+                        {"NetIO", c[5]},
+                        {"BlockIO", c[6]},
+                        {"PIDs", c[7]}});
       }
       if (!*no_stream) std::fputs("\033[2J\033[H", stdout);  // a screen per sample
-      std::fputs(table(rows).c_str(), stdout);
+      exit_code = print_formatted(rows, fmt, header);
       std::fflush(stdout);
-      if (*no_stream) break;
+      if (*no_stream || exit_code) break;
       ::sleep(1);
     }
-    exit_code = 0;
   });
 }
 

@@ -39,12 +39,26 @@ void resize(Engine& e, const std::string& what) {
            Engine::api(what + "/resize?h=" + std::to_string(rows) + "&w=" + std::to_string(cols)));
 }
 
+// The docker CLI's exit code for a start that failed: 127 for a missing command, 126 for
+// one that cannot run, else 125.
+int start_failed(const Error& err) {
+  const std::string& m = err.message();
+  int code = 125;
+  if (m.find("executable file not found") != std::string::npos ||
+      m.find("no such file or directory") != std::string::npos)
+    code = 127;
+  else if (m.find("permission denied") != std::string::npos ||
+           m.find("is a directory") != std::string::npos)
+    code = 126;
+  return report(err, code);
+}
+
 int run(Engine& e, const RunOptions& o) {
   auto id = create(e, o);
   if (!id) return report(id.error(), 125);
   if (o.detach) {
     auto r = e.call("POST", Engine::api("/containers/" + *id + "/start"));
-    if (!r || r->status >= 400) return report(r ? client::daemon_error(*r) : r.error(), 125);
+    if (!r || r->status >= 400) return start_failed(r ? client::daemon_error(*r) : r.error());
     std::printf("%s\n", id->c_str());
     return 0;
   }
@@ -78,10 +92,10 @@ int run(Engine& e, const RunOptions& o) {
   waiting.get_future().wait();  // the wait is registered: the exit cannot be missed
   auto r = e.call("POST", Engine::api("/containers/" + *id + "/start"));
   if (!r || r->status >= 400) {
-    report(r ? client::daemon_error(*r) : r.error(), 125);
+    int code = start_failed(r ? client::daemon_error(*r) : r.error());
     ::shutdown(h->fd.get(), SHUT_RDWR);
     waiter.join();
-    return status == 0 ? 125 : status;
+    return code;
   }
   {
     RawTerminal raw(o.tty && o.interactive);
@@ -315,6 +329,9 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
   logs->add_flag("-f,--follow", *follow, "follow log output");
   logs->add_flag("-t,--timestamps", *stamps, "show timestamps");
   logs->add_option("-n,--tail", *tail, "lines from the end");
+  auto since = std::make_shared<std::string>(), until = std::make_shared<std::string>();
+  logs->add_option("--since", *since, "logs since a timestamp or relative time (42m)");
+  logs->add_option("--until", *until, "logs before a timestamp or relative time");
   logs->callback([=] {
     Engine& e = engine();
     auto info = e.call("GET", Engine::api("/containers/" + *one + "/json"));
@@ -326,7 +343,9 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
     shim::FrameReader fr;
     auto r = e.stream("GET",
                       Engine::api("/containers/" + *one + "/logs?stdout=1&stderr=1&tail=" + *tail +
-                                  (*follow ? "&follow=1" : "") + (*stamps ? "&timestamps=1" : "")),
+                                  (*follow ? "&follow=1" : "") + (*stamps ? "&timestamps=1" : "") +
+                                  (since->empty() ? "" : "&since=" + Engine::query_escape(*since)) +
+                                  (until->empty() ? "" : "&until=" + Engine::query_escape(*until))),
                       [&](std::string_view d) {
                         if (tty) return write_all(STDOUT_FILENO, d);
                         fr.feed(d.data(), d.size());

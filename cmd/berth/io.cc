@@ -1,5 +1,6 @@
 #include "io.h"
 
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <termios.h>
@@ -9,6 +10,8 @@
 #include <thread>
 
 #include "base/io.h"
+#include "base/unique_fd.h"
+#include "commands.h"
 #include "shim/protocol.h"
 
 namespace berth::cli {
@@ -74,6 +77,27 @@ void pump(client::Hijacked& h, bool send_stdin) {
     if (n <= 0) break;
     deliver(buf, static_cast<size_t>(n));
   }
+}
+
+// A stream of the daemon's body to a file (-o) or to stdout, never to a terminal.
+int stream_to(client::Engine& e, const std::string& path, const std::string& output) {
+  UniqueFd file;
+  int fd = STDOUT_FILENO;
+  if (!output.empty()) {
+    file.reset(::open(output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!file)
+      return report(Error(ErrorKind::InvalidArgument,
+                          fmt::format("failed to open {}: {}", output, strerror(errno))));
+    fd = file.get();
+  } else if (::isatty(STDOUT_FILENO)) {
+    return report(Error(ErrorKind::InvalidArgument,
+                        "cowardly refusing to save to a terminal. Use the -o flag or redirect"));
+  }
+  // an error status comes back as the daemon's error
+  auto r = e.stream("GET", client::Engine::api(path),
+                    [&](std::string_view d) { return write_all(fd, d); });
+  if (!r) return report(r.error());
+  return 0;
 }
 
 }  // namespace berth::cli

@@ -22,6 +22,10 @@ class RawTerminal {
 // stream to stdout/stderr (demultiplexed unless it is a tty's raw stream) until it ends.
 void pump(client::Hijacked& h, bool send_stdin);
 
+// The body of a GET to a file (`output`), or to stdout unless that is a terminal (save,
+// export). Returns the exit code.
+int stream_to(client::Engine& e, const std::string& path, const std::string& output);
+
 // Rows and columns of the terminal on stdout, if it is one.
 bool terminal_size(int& rows, int& cols);
 

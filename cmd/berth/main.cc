@@ -84,9 +84,12 @@ int main(int argc, char** argv) {
     return *engine;
   };
   berth::cli::add_container_commands(app, get);
-  berth::cli::add_object_commands(app, get);
-  berth::cli::add_network_commands(app, get);
   berth::cli::add_container_op_commands(app, get);
+  berth::cli::add_image_commands(app, get);
+  berth::cli::add_volume_commands(app, get);
+  berth::cli::add_network_commands(app, get);
+  berth::cli::add_system_commands(app, get);
+  berth::cli::add_cp_command(app, get);
   std::vector<std::string> args = management_to_top_level({argv, argv + argc});
   try {
     // CLI11 takes them in reverse order, without the program name

@@ -16,11 +16,6 @@ struct CreateOptions {
   std::vector<std::string> subnets, gateways, ranges, opts, labels;
 };
 
-std::pair<std::string, std::string> key_value(const std::string& s) {
-  auto eq = s.find('=');
-  return {s.substr(0, eq), eq == std::string::npos ? "" : s.substr(eq + 1)};
-}
-
 bool is_v6(const std::string& s) {
   return s.find(':') != std::string::npos;
 }
@@ -41,10 +36,6 @@ json ipam_configs(const CreateOptions& o) {
   attach(o.gateways, "Gateway");
   attach(o.ranges, "IPRange");
   return cfgs;
-}
-
-int fail_with(const Result<client::Response>& r) {
-  return report(r ? client::daemon_error(*r) : r.error());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "commands.h"
 #include "io.h"
 
 namespace berth::cli {
@@ -140,11 +141,6 @@ Result<int64_t> parse_duration(const std::string& s) {
 }
 
 namespace {
-
-std::pair<std::string, std::string> key_value(const std::string& s, char sep = '=') {
-  auto eq = s.find(sep);
-  return {s.substr(0, eq), eq == std::string::npos ? "" : s.substr(eq + 1)};
-}
 
 Result<json> env_list(const RunOptions& o) {
   json env = json::array();

@@ -109,8 +109,8 @@ Result<int> read_response(int fd, const std::function<bool(std::string_view)>& o
 }  // namespace
 
 json Response::json() const {
-  auto j = json::parse(body, nullptr, false);
-  return j.is_discarded() ? json() : j;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;  // (json() here would be this function)
 }
 
 std::string Response::message() const {
@@ -228,11 +228,24 @@ Result<Response> collect(int fd) {
                              [&](auto& h) {
                                r.content_type = std::string(h[http::field::content_type]);
                                r.api_version = std::string(h["Api-Version"]);
+                               r.path_stat = std::string(h["X-Docker-Container-Path-Stat"]);
                              }));
   return r;
 }
 
 }  // namespace
+
+Result<Response> Engine::head(const std::string& target) {
+  BERTH_ASSIGN(UniqueFd s, send("HEAD", target, std::nullopt, false));
+  Response r;
+  BERTH_ASSIGN(r.status, read_response(
+                             s.get(), [](std::string_view) { return true; }, true, nullptr,
+                             [&](auto& h) {
+                               r.api_version = std::string(h["Api-Version"]);
+                               r.path_stat = std::string(h["X-Docker-Container-Path-Stat"]);
+                             }));
+  return r;
+}
 
 Result<Response> Engine::call(std::string_view method, const std::string& target,
                               const std::optional<json>& body) {

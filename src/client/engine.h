@@ -19,6 +19,7 @@ struct Response {
   std::string body;
   std::string content_type;
   std::string api_version;  // the API-Version header
+  std::string path_stat;    // X-Docker-Container-Path-Stat (container archive HEAD and GET)
   nlohmann::json json() const;
   // Docker's {"message": ...} of an error response.
   std::string message() const;
@@ -52,6 +53,8 @@ class Engine {
                      const std::function<bool(std::string_view)>& on_data,
                      const std::optional<nlohmann::json>& body = std::nullopt,
                      const std::function<void(int status)>& on_headers = nullptr);
+  // A HEAD request: the status and headers only.
+  Result<Response> head(const std::string& target);
   Result<Hijacked> hijack(const std::string& target, const std::optional<nlohmann::json>& body);
 
   // Agrees on an API version as the docker CLI does: ours (1.45), or the daemon's when it is

@@ -96,6 +96,9 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
                              ? 127
                              : (m.find("permission denied") != std::string::npos ? 126 : 128);
     save(*c);
+    // as an exit for its waiters: `docker run` waits for the next exit before it starts
+    c->exits++;
+    c->cv.notify_all();
   };
   json points;
   {

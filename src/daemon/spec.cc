@@ -376,7 +376,8 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
     for (auto& m : mounts)
       if (m["destination"] == "/sys") m["options"] = {"nosuid", "noexec", "nodev"};
   }
-  for (auto& [k, v] : resources_json(hc).items()) res[k] = v;
+  json limits = resources_json(hc);  // named: items() of a temporary would dangle
+  for (auto& [k, v] : limits.items()) res[k] = v;
   lx["resources"] = res;
   return spec;
 }

@@ -143,3 +143,47 @@ teardown() { berthd_teardown; }
   [ "$(cat "$BT/f3.out")" = two ]
   dk rm cp1
 }
+
+# The limit file of a controller for a running container, cgroup v1 or v2.
+cgroup_file() {  # PID V1_CONTROLLER FILE_V1 FILE_V2
+  local rel
+  rel=$(awk -F: -v c="$2" '$2 ~ "(^|,)" c "(,|$)" {print $3}' "/proc/$1/cgroup")
+  if [ -n "$rel" ] && [ -f "/sys/fs/cgroup/$2$rel/$3" ]; then
+    cat "/sys/fs/cgroup/$2$rel/$3"
+  else
+    rel=$(awk -F: '$1 == 0 {print $3}' "/proc/$1/cgroup")
+    cat "/sys/fs/cgroup/unified$rel/$4" 2>/dev/null || cat "/sys/fs/cgroup$rel/$4"
+  fi
+}
+
+@test "update: resources reach the running container's cgroup; restart policy; errors" {
+  dk run -d --name up1 --network none busybox sleep 1000
+  pid=$(dk inspect -f '{{.State.Pid}}' up1)
+  run dk update --memory 64m --pids-limit 50 --cpu-shares 512 --restart on-failure:3 up1
+  [ "$status" -eq 0 ]
+  [ "$output" = up1 ]
+  [ "$(dk inspect -f '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.CpuShares}}' up1)" = "67108864 50 512" ]
+  [ "$(dk inspect -f '{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' up1)" = on-failure:3 ]
+  [ "$(cgroup_file "$pid" memory memory.limit_in_bytes memory.max)" = 67108864 ]
+  [ "$(cgroup_file "$pid" pids pids.max pids.max)" = 50 ]
+  # a stopped container keeps the new limits for its next start
+  dk stop -t 0 up1
+  dk update --pids-limit 60 up1
+  dk start up1
+  pid=$(dk inspect -f '{{.State.Pid}}' up1)
+  [ "$(cgroup_file "$pid" pids pids.max pids.max)" = 60 ]
+  run dk update --restart always nosuchcontainer
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"No such container: nosuchcontainer"* ]]
+  dk run -d --rm --name up2 --network none busybox sleep 1000
+  run dk update --restart always up2
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Restart policy cannot be updated because AutoRemove is enabled"* ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -X POST \
+    -H 'Content-Type: application/json' -d '{"Memory":"lots"}' http://x/v1.45/containers/up1/update
+  [[ "$output" == *"cannot unmarshal string"*' 400' ]]
+  # the management form
+  run dk container ls --format '{{.Names}}' --filter name=up1
+  [ "$output" = up1 ]
+  dk rm -f up1 up2
+}

@@ -111,8 +111,8 @@ TEST(GoTemplate, Json) {
   EXPECT_EQ(render("{{json .HostConfig.Memory}} {{json .HostConfig.NanoCpus}}"), "1000000 0.5");
   EXPECT_EQ(render("{{json .State}}"),
             R"({"ExitCode":137,"Health":null,"Pid":4242,"Running":true,"Status":"running"})");
-  // json.Marshal's HTML-safe escaping.
-  EXPECT_EQ(render("{{json .Note}}"), R"("\u003cb\u003e\u0026\u003c/b\u003e")");
+  // docker/cli's json turns off json.Marshal's HTML-safe escaping (SetEscapeHTML(false)).
+  EXPECT_EQ(render("{{json .Note}}"), R"("<b>&</b>")");
   EXPECT_EQ(render("{{json .}}", json("tab\there \"q\" \\ \x01")),
             R"("tab\there \"q\" \\ \u0001")");
   EXPECT_EQ(render("{{json .}}", json(1e21)), "1e+21");
