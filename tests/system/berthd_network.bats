@@ -23,6 +23,8 @@ teardown_file() {
   ip netns delete "bt-out6-$BT_ID" 2>/dev/null || true
   ip link delete "bto6$BT_ID" 2>/dev/null || true
   ip link delete "btmv$BT_ID" 2>/dev/null || true
+  ip netns delete "bt-out4-$BT_ID" 2>/dev/null || true
+  ip link delete "bto4$BT_ID" 2>/dev/null || true
   berthd_cleanup
 }
 
@@ -312,6 +314,57 @@ c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' >"$BT/peer6" 2>&1 </de
   [ "$status" -ne 0 ]
   ip link show "btmv$BT_ID" >/dev/null
   ip link delete "btmv$BT_ID"
+}
+
+# A TCP listener in namespace $1 on port $2 that writes the peer's address to $3.
+peer_listener() {
+  (ip netns exec "$1" timeout -k 2 15 /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1)
+c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' "$2" >"$3" 2>&1 </dev/null 3>&- &)
+  sleep 0.5
+}
+
+@test "outbound is masqueraded, internal networks cannot get out, --mac-address, --domainname, connect --ip" {
+  # an outside namespace behind a veth of the host's
+  ip netns add "bt-out4-$BT_ID"
+  ip link add "bto4$BT_ID" type veth peer name eth0 netns "bt-out4-$BT_ID"
+  ip addr add "$BT_NET.251.1/30" dev "bto4$BT_ID"
+  ip link set "bto4$BT_ID" up
+  ip -n "bt-out4-$BT_ID" addr add "$BT_NET.251.2/30" dev eth0
+  ip -n "bt-out4-$BT_ID" link set eth0 up
+  dk network create mq
+  peer_listener "bt-out4-$BT_ID" 8081 "$BT/peer4"
+  dk run --rm --network mq busybox sh -c "echo hi | nc -w 3 $BT_NET.251.2 8081"
+  for _ in $(seq 20); do [ -s "$BT/peer4" ] && break; sleep 0.1; done
+  [ "$(cat "$BT/peer4")" = "$BT_NET.251.1" ]
+  # an internal network: no way out, even with a route the container adds itself
+  dk network create --internal mi
+  peer_listener "bt-out4-$BT_ID" 8082 "$BT/peer4i"
+  gw=$(dk network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' mi)
+  run dk run --rm --network mi --cap-add NET_ADMIN busybox sh -c \
+    "ip route add default via $gw || echo no-route; ip route; echo hi | nc -w 2 $BT_NET.251.2 8082"
+  [[ "$output" == *"default via $gw"* && "$output" != *no-route* ]]
+  sleep 0.3
+  [ ! -s "$BT/peer4i" ]
+  pkill -f "int(sys.argv\[1\])" 2>/dev/null || true
+  # --mac-address, --domainname
+  run dk run --rm --network mq --mac-address 02:42:0a:ff:00:99 --domainname example.test busybox \
+    sh -c 'cat /sys/class/net/eth0/address; cat /proc/sys/kernel/domainname'
+  [ "${lines[0]}" = 02:42:0a:ff:00:99 ]
+  [ "${lines[1]}" = example.test ]
+  # connect with a static address
+  dk run -d --name ci busybox sleep 100
+  sub=$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' mq)
+  dk network connect --ip "${sub%0/24}88" mq ci
+  [ "$(dk inspect -f '{{.NetworkSettings.Networks.mq.IPAddress}}' ci)" = "${sub%0/24}88" ]
+  run dk exec ci ip -4 -o addr show eth1
+  [[ "$output" == *"inet ${sub%0/24}88/24"* ]]
+  dk rm -f ci
+  ip netns delete "bt-out4-$BT_ID"
+  dk network rm mq mi
 }
 
 @test "host, none and container: modes" {
