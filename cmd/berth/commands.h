@@ -33,6 +33,11 @@ std::pair<std::string, std::string> key_value(const std::string& s, char sep = '
 std::string filters_query(const std::vector<std::string>& filters);
 // Docker's tabwriter layout: columns at least 10 wide, 3 spaces apart.
 std::string table(const std::vector<std::vector<std::string>>& rows);
+// Prints a prune's "Deleted <things>:" list (IDs, or untagged/deleted lines for images);
+// returns its SpaceReclaimed.
+double print_pruned(const nlohmann::json& answer, const char* key, const char* title);
+// Go's time.Time.String() of a unix time, as CreatedAt shows it: "2026-11-28 02:50:01 +0000 UTC"
+std::string go_time(int64_t unix_seconds);
 // "5 seconds", "About a minute", "3 hours"
 std::string human_duration(int64_t seconds);
 std::string human_size(double bytes);

@@ -248,14 +248,8 @@ void add_container_op_commands(CLI::App& app, EngineRef engine) {
       exit_code = fail_with(r);
       return;
     }
-    json gone = r->json().value("ContainersDeleted", json::array());
-    if (gone.is_array() && !gone.empty()) {
-      std::printf("Deleted Containers:\n");
-      for (auto& id : gone) std::printf("%s\n", id.get<std::string>().c_str());
-      std::printf("\n");
-    }
-    std::printf("Total reclaimed space: %s\n",
-                human_size(r->json().value("SpaceReclaimed", 0.0)).c_str());
+    double n = print_pruned(r->json(), "ContainersDeleted", "Deleted Containers");
+    std::printf("Total reclaimed space: %s\n", human_size(n).c_str());
     exit_code = 0;
   });
 

@@ -126,16 +126,6 @@ std::string ports_text(const json& ports) {
   return out;
 }
 
-// Go's time.Time.String() of a unix time, as ps shows CreatedAt: "2026-11-28 02:50:01 +0000 UTC"
-std::string format_local_time(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  tm local{};
-  localtime_r(&tt, &local);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &local);
-  return buf;
-}
-
 struct PsOptions {
   bool all = false, quiet = false, size = false, latest = false, no_trunc = false;
   int last = -1;
@@ -185,7 +175,7 @@ int list_containers(Engine& e, const PsOptions& o) {
         {{"ID", o.no_trunc ? id : short_id(id)},
          {"Image", c.value("Image", "")},
          {"Command", "\"" + cmd + "\""},
-         {"CreatedAt", format_local_time(created)},
+         {"CreatedAt", go_time(created)},
          {"RunningFor", human_duration(now - created) + " ago"},
          {"Ports", ports_text(c.value("Ports", json::array()))},
          {"State", c.value("State", "")},

@@ -40,15 +40,6 @@ int print_progress(const std::string& body, const char* key) {
   return 0;
 }
 
-std::string created_at(int64_t t) {
-  time_t tt = static_cast<time_t>(t);
-  tm local{};
-  localtime_r(&tt, &local);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &local);
-  return buf;
-}
-
 }  // namespace
 
 void add_image_commands(CLI::App& app, EngineRef engine) {
@@ -91,7 +82,7 @@ void add_image_commands(CLI::App& app, EngineRef engine) {
                         {"Tag", tag},
                         {"Digest", digest},
                         {"CreatedSince", human_duration(now - created) + " ago"},
-                        {"CreatedAt", created_at(created)},
+                        {"CreatedAt", go_time(created)},
                         {"Size", human_size(static_cast<double>(img.value("Size", int64_t{0})))},
                         {"Containers", "N/A"}});
       }
@@ -157,7 +148,8 @@ void add_image_commands(CLI::App& app, EngineRef engine) {
   load->add_option("-i,--input", *file, "read from a tar archive file");
   load->add_flag("-q,--quiet", *quiet, "suppress the load output");
   load->callback([=] {
-    UniqueFd fd(file->empty() ? ::dup(STDIN_FILENO) : ::open(file->c_str(), O_RDONLY | O_CLOEXEC));
+    int raw = file->empty() ? ::dup(STDIN_FILENO) : ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd fd(raw);
     if (!fd) {
       exit_code =
           report(Error(ErrorKind::NotFound, "open " + *file + ": no such file or directory"));
@@ -175,119 +167,112 @@ void add_image_commands(CLI::App& app, EngineRef engine) {
 
   auto changes = std::make_shared<std::vector<std::string>>();
   auto message = std::make_shared<std::string>();
-  auto* import = app.add_subcommand("import", "Import a tarball to create a filesystem image");
-  import->add_option("args", *names, "FILE [REPOSITORY[:TAG]]")->required()->expected(1, 2);
-  import->add_option("-c,--change", *changes, "Dockerfile instruction")->allow_extra_args(false);
-  import->add_option("-m,--message", *message, "commit message");
-  import->callback([=] {
-    UniqueFd fd((*names)[0] == "-" ? ::dup(STDIN_FILENO)
-                                   : ::open((*names)[0].c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    exit_code =
-        report(Error(ErrorKind::NotFound, "open " + (*names)[0] + ": no such file or directory"));
-    return;
-  }
-  std::string q = "/images/create?fromSrc=-";
-  if (names->size() == 2) {
-    auto [repo, t] = split_ref((*names)[1], "latest");
-    q += "&repo=" + Engine::query_escape(repo) + "&tag=" + Engine::query_escape(t);
-  }
-  for (auto& c : *changes) q += "&changes=" + Engine::query_escape(c);
-  if (!message->empty()) q += "&message=" + Engine::query_escape(*message);
-  auto r = engine().call_raw("POST", Engine::api(q), "application/x-tar", fd.get());
-  if (!r || r->status >= 400) {
-    exit_code = fail_with(r);
-    return;
-  }
-  exit_code = print_progress(r->body, "status");
-});
+  auto* import_cmd = app.add_subcommand("import", "Import a tarball to create a filesystem image");
+  import_cmd->add_option("args", *names, "FILE [REPOSITORY[:TAG]]")->required()->expected(1, 2);
+  import_cmd->add_option("-c,--change", *changes, "Dockerfile instruction")
+      ->allow_extra_args(false);
+  import_cmd->add_option("-m,--message", *message, "commit message");
+  import_cmd->callback([=] {
+    int raw = (*names)[0] == "-" ? ::dup(STDIN_FILENO)
+                                 : ::open((*names)[0].c_str(), O_RDONLY | O_CLOEXEC);
+    UniqueFd fd(raw);
+    if (!fd) {
+      exit_code =
+          report(Error(ErrorKind::NotFound, "open " + (*names)[0] + ": no such file or directory"));
+      return;
+    }
+    std::string q = "/images/create?fromSrc=-";
+    if (names->size() == 2) {
+      auto [repo, t] = split_ref((*names)[1], "latest");
+      q += "&repo=" + Engine::query_escape(repo) + "&tag=" + Engine::query_escape(t);
+    }
+    for (auto& c : *changes) q += "&changes=" + Engine::query_escape(c);
+    if (!message->empty()) q += "&message=" + Engine::query_escape(*message);
+    auto r = engine().call_raw("POST", Engine::api(q), "application/x-tar", fd.get());
+    if (!r || r->status >= 400) {
+      exit_code = fail_with(r);
+      return;
+    }
+    exit_code = print_progress(r->body, "status");
+  });
 
-auto one = std::make_shared<std::string>();
-auto human = std::make_shared<bool>(true);
-auto* history = app.add_subcommand("history", "Show the history of an image");
-history->add_option("image", *one)->required();
-history->add_flag("-q,--quiet", *quiet, "only show image IDs");
-history->add_flag("--no-trunc", *no_trunc, "do not truncate output");
-history->add_flag("-H,--human,!--no-human", *human, "sizes and dates in human form");
-history->add_option("--format", *format, "Go template, table or json");
-history->callback([=] {
-  auto r = engine().call("GET", Engine::api("/images/" + *one + "/history"));
-  if (!r || r->status >= 400) {
-    exit_code = fail_with(r);
-    return;
-  }
-  int64_t now = ::time(nullptr);
-  json rows = json::array();
-  for (auto& h : r->json()) {
-    std::string id = h.value("Id", "<missing>");
-    if (!*no_trunc && id.starts_with("sha256:")) id = id.substr(7, 12);
-    std::string by = h.value("CreatedBy", "");
-    if (!*no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
-    int64_t created = h.value("Created", int64_t{0});
-    int64_t size = h.value("Size", int64_t{0});
-    rows.push_back(
-        {{"ID", id},
-         {"CreatedSince", *human ? human_duration(now - created) + " ago" : created_at(created)},
-         {"CreatedAt", created_at(created)},
-         {"CreatedBy", by},
-         {"Size", *human ? human_size(static_cast<double>(size)) : std::to_string(size)},
-         {"Comment", h.value("Comment", "")}});
-  }
-  std::string fmt = *format;
-  if (*quiet) fmt = "{{.ID}}";
-  if (fmt.empty() || fmt == "table")
-    fmt = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
-  exit_code = print_formatted(rows, fmt,
-                              {{"ID", "IMAGE"},
-                               {"CreatedSince", "CREATED"},
-                               {"CreatedAt", "CREATED AT"},
-                               {"CreatedBy", "CREATED BY"},
-                               {"Size", "SIZE"},
-                               {"Comment", "COMMENT"}});
-});
+  auto one = std::make_shared<std::string>();
+  auto human = std::make_shared<bool>(true);
+  auto* history = app.add_subcommand("history", "Show the history of an image");
+  history->add_option("image", *one)->required();
+  history->add_flag("-q,--quiet", *quiet, "only show image IDs");
+  history->add_flag("--no-trunc", *no_trunc, "do not truncate output");
+  history->add_flag("-H,--human,!--no-human", *human, "sizes and dates in human form");
+  history->add_option("--format", *format, "Go template, table or json");
+  history->callback([=] {
+    auto r = engine().call("GET", Engine::api("/images/" + *one + "/history"));
+    if (!r || r->status >= 400) {
+      exit_code = fail_with(r);
+      return;
+    }
+    int64_t now = ::time(nullptr);
+    json rows = json::array();
+    for (auto& h : r->json()) {
+      std::string id = h.value("Id", "<missing>");
+      if (!*no_trunc && id.starts_with("sha256:")) id = id.substr(7, 12);
+      std::string by = h.value("CreatedBy", "");
+      if (!*no_trunc && by.size() > 45) by = by.substr(0, 44) + "…";
+      int64_t created = h.value("Created", int64_t{0});
+      int64_t size = h.value("Size", int64_t{0});
+      rows.push_back(
+          {{"ID", id},
+           {"CreatedSince", *human ? human_duration(now - created) + " ago" : go_time(created)},
+           {"CreatedAt", go_time(created)},
+           {"CreatedBy", by},
+           {"Size", *human ? human_size(static_cast<double>(size)) : std::to_string(size)},
+           {"Comment", h.value("Comment", "")}});
+    }
+    std::string fmt = *format;
+    if (*quiet) fmt = "{{.ID}}";
+    if (fmt.empty() || fmt == "table")
+      fmt = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+    exit_code = print_formatted(rows, fmt,
+                                {{"ID", "IMAGE"},
+                                 {"CreatedSince", "CREATED"},
+                                 {"CreatedAt", "CREATED AT"},
+                                 {"CreatedBy", "CREATED BY"},
+                                 {"Size", "SIZE"},
+                                 {"Comment", "COMMENT"}});
+  });
 
-auto* pull = app.add_subcommand("pull", "Download an image from a registry");
-pull->add_option("image", *one)->required();
-pull->callback([=] {
-  auto [repo, t] = split_ref(*one, "latest");
-  auto r =
-      engine().call("POST", Engine::api("/images/create?fromImage=" + Engine::query_escape(repo) +
-                                        "&tag=" + Engine::query_escape(t)));
-  if (!r || r->status >= 400) {
-    exit_code = fail_with(r);
-    return;
-  }
-  exit_code = print_progress(r->body, "status");
-});
+  auto* pull = app.add_subcommand("pull", "Download an image from a registry");
+  pull->add_option("image", *one)->required();
+  pull->callback([=] {
+    auto [repo, t] = split_ref(*one, "latest");
+    auto r =
+        engine().call("POST", Engine::api("/images/create?fromImage=" + Engine::query_escape(repo) +
+                                          "&tag=" + Engine::query_escape(t)));
+    if (!r || r->status >= 400) {
+      exit_code = fail_with(r);
+      return;
+    }
+    exit_code = print_progress(r->body, "status");
+  });
 
-auto* prune = app.add_subcommand("image-prune", "Remove unused images");
-prune->group("");  // `image prune`
-prune->add_flag("-a,--all", *all, "remove all unused images, not just dangling ones");
-prune->add_flag("-f,--force", *force, "do not prompt for confirmation");
-prune->add_option("--filter", *filters, "filter (key=value)")->allow_extra_args(false);
-prune->callback([=] {
-  auto f = *filters;
-  if (*all) f.push_back("dangling=false");
-  std::string q = "/images/prune";
-  if (!f.empty()) q += "?" + filters_query(f);
-  auto r = engine().call("POST", Engine::api(q));
-  if (!r || r->status >= 400) {
-    exit_code = fail_with(r);
-    return;
-  }
-  json gone = r->json().value("ImagesDeleted", json::array());
-  if (gone.is_array() && !gone.empty()) {
-    std::printf("Deleted Images:\n");
-    for (auto& item : gone)
-      for (auto& [k, v] : item.items())
-        std::printf("%s: %s\n", k == "Untagged" ? "untagged" : "deleted",
-                    v.get<std::string>().c_str());
-    std::printf("\n");
-  }
-  std::printf("Total reclaimed space: %s\n",
-              human_size(r->json().value("SpaceReclaimed", 0.0)).c_str());
-  exit_code = 0;
-});
-}  // namespace berth::cli
+  auto* prune = app.add_subcommand("image-prune", "Remove unused images");
+  prune->group("");  // `image prune`
+  prune->add_flag("-a,--all", *all, "remove all unused images, not just dangling ones");
+  prune->add_flag("-f,--force", *force, "do not prompt for confirmation");
+  prune->add_option("--filter", *filters, "filter (key=value)")->allow_extra_args(false);
+  prune->callback([=] {
+    auto f = *filters;
+    if (*all) f.push_back("dangling=false");
+    std::string q = "/images/prune";
+    if (!f.empty()) q += "?" + filters_query(f);
+    auto r = engine().call("POST", Engine::api(q));
+    if (!r || r->status >= 400) {
+      exit_code = fail_with(r);
+      return;
+    }
+    double n = print_pruned(r->json(), "ImagesDeleted", "Deleted Images");
+    std::printf("Total reclaimed space: %s\n", human_size(n).c_str());
+    exit_code = 0;
+  });
+}
 
 }  // namespace berth::cli

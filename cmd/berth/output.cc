@@ -1,6 +1,7 @@
 // The CLI's exit code and output helpers: errors, tables, human durations and sizes.
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include "commands.h"
 
@@ -50,6 +51,31 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
     out += line + "\n";
   }
   return out;
+}
+
+double print_pruned(const nlohmann::json& answer, const char* key, const char* title) {
+  nlohmann::json gone = answer.value(key, nlohmann::json::array());
+  if (gone.is_array() && !gone.empty()) {
+    std::printf("%s:\n", title);
+    for (auto& g : gone) {
+      if (g.is_string()) std::printf("%s\n", g.get<std::string>().c_str());
+      if (g.is_object())
+        for (auto& [k, v] : g.items())
+          std::printf("%s: %s\n", k == "Untagged" ? "untagged" : "deleted",
+                      v.is_string() ? v.get<std::string>().c_str() : "");
+    }
+    std::printf("\n");
+  }
+  return answer.value("SpaceReclaimed", 0.0);
+}
+
+std::string go_time(int64_t unix_seconds) {
+  time_t tt = static_cast<time_t>(unix_seconds);
+  tm local{};
+  localtime_r(&tt, &local);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S %z %Z", &local);
+  return buf;
 }
 
 std::string human_duration(int64_t s) {

@@ -125,21 +125,7 @@ double prune_section(Engine& e, const std::string& path, const char* key, const 
     rc = fail_with(r);
     return 0;
   }
-  json gone = r->json().value(key, json::array());
-  if (gone.is_array() && !gone.empty()) {
-    std::printf("%s:\n", title);
-    for (auto& g : gone) {
-      if (g.is_string()) {
-        std::printf("%s\n", g.get<std::string>().c_str());
-      } else if (g.is_object()) {
-        for (auto& [k, v] : g.items())
-          std::printf("%s: %s\n", k == "Untagged" ? "untagged" : "deleted",
-                      v.get<std::string>().c_str());
-      }
-    }
-    std::printf("\n");
-  }
-  return r->json().value("SpaceReclaimed", 0.0);
+  return print_pruned(r->json(), key, title);
 }
 
 }  // namespace

@@ -134,14 +134,8 @@ void add_volume_commands(CLI::App& app, EngineRef engine) {
       exit_code = fail_with(r);
       return;
     }
-    json gone = r->json().value("VolumesDeleted", json::array());
-    if (gone.is_array() && !gone.empty()) {
-      std::printf("Deleted Volumes:\n");
-      for (auto& v : gone) std::printf("%s\n", v.get<std::string>().c_str());
-      std::printf("\n");
-    }
-    std::printf("Total reclaimed space: %s\n",
-                human_size(r->json().value("SpaceReclaimed", 0.0)).c_str());
+    double n = print_pruned(r->json(), "VolumesDeleted", "Deleted Volumes");
+    std::printf("Total reclaimed space: %s\n", human_size(n).c_str());
     exit_code = 0;
   });
 }
