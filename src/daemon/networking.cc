@@ -355,8 +355,17 @@ void Daemon::restore_network(const std::shared_ptr<Container>& c, bool running) 
 Status Daemon::start_dns(const std::shared_ptr<Container>& c) {
   bool user_network = false;
   std::string sandbox, resolv_path;
+  std::vector<std::string> upstreams, search, options;
   {
     std::lock_guard<std::mutex> l(c->mu);
+    // --dns: where the embedded server forwards this container's other names (IPv4 ones)
+    for (auto& d : c->host_config.value("Dns", json::array()))
+      if (d.is_string() && d.get<std::string>().find(':') == std::string::npos)
+        upstreams.push_back(d);
+    for (auto& d : c->host_config.value("DnsSearch", json::array()))
+      if (d.is_string()) search.push_back(d);
+    for (auto& d : c->host_config.value("DnsOptions", json::array()))
+      if (d.is_string()) options.push_back(d);
     json nets = c->network_settings.value("Networks", json::object());
     for (auto& [name, ep] : nets.items())
       if (!ep.value("EndpointID", "").empty())
@@ -365,12 +374,21 @@ Status Daemon::start_dns(const std::shared_ptr<Container>& c) {
     resolv_path = c->resolv_conf_path;
   }
   if (!user_network || sandbox.empty()) return ok();
-  BERTH_TRY(dns_->add(c->id, sandbox));
-  // Docker's resolv.conf on user networks: the embedded server, the host's search domains
+  BERTH_TRY(dns_->add(c->id, sandbox, upstreams));
+  // Docker's resolv.conf on user networks: the embedded server, the search domains (the
+  // container's, else the host's) and options
   std::string resolv = "nameserver 127.0.0.11\n";
-  for (auto& line : split(read_file("/etc/resolv.conf").value_or(""), '\n'))
-    if (line.starts_with("search")) resolv += line + "\n";
-  resolv += "options ndots:0\n";
+  if (!search.empty()) {
+    resolv += "search";
+    for (auto& s : search) resolv += " " + s;
+    resolv += "\n";
+  } else {
+    for (auto& line : split(read_file("/etc/resolv.conf").value_or(""), '\n'))
+      if (line.starts_with("search")) resolv += line + "\n";
+  }
+  resolv += "options ndots:0";
+  for (auto& o : options) resolv += " " + o;
+  resolv += "\n";
   return rewrite_file(resolv_path, resolv);  // it may be mounted in a running container
 }
 

@@ -84,7 +84,8 @@ void DnsServer::wake() {
   [[maybe_unused]] auto n = ::write(wake_w_.get(), "x", 1);
 }
 
-Status DnsServer::add(const std::string& container_id, const std::string& netns_path) {
+Status DnsServer::add(const std::string& container_id, const std::string& netns_path,
+                      std::vector<std::string> upstreams) {
   UniqueFd sock;
   BERTH_TRY(in_netns(netns_path, [&]() -> Status {
     sock.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -100,6 +101,7 @@ Status DnsServer::add(const std::string& container_id, const std::string& netns_
   {
     std::lock_guard<std::mutex> l(mu_);
     socks_[container_id] = std::move(sock);
+    own_upstreams_[container_id] = std::move(upstreams);
   }
   wake();
   return ok();
@@ -108,6 +110,7 @@ Status DnsServer::add(const std::string& container_id, const std::string& netns_
 void DnsServer::remove(const std::string& container_id) {
   {
     std::lock_guard<std::mutex> l(mu_);
+    own_upstreams_.erase(container_id);
     if (!socks_.erase(container_id)) return;
   }
   wake();
@@ -159,12 +162,20 @@ void DnsServer::serve(int fd, const std::string& container_id) {
   std::vector<std::string> ips = resolver_(container_id, name);
   if (ips.empty()) {
     ldns_pkt_free(q);
-    if (upstreams_.empty()) return;
+    std::string up;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto own = own_upstreams_.find(container_id);
+      if (own != own_upstreams_.end() && !own->second.empty())
+        up = own->second.front();
+      else if (!upstreams_.empty())
+        up = upstreams_.front();
+    }
+    if (up.empty()) return;
     // dup: the container's socket may be closed while the answer is on its way
     int reply = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (reply < 0) return;
-    std::thread([reply, client, query = std::string(reinterpret_cast<char*>(buf), size_t(n)),
-                 up = upstreams_.front()] {
+    std::thread([reply, client, query = std::string(reinterpret_cast<char*>(buf), size_t(n)), up] {
       forward(reply, client, query, up);
       ::close(reply);
     }).detach();

@@ -25,7 +25,10 @@ class DnsServer {
   DnsServer(Resolver resolver, std::vector<std::string> upstreams);
   ~DnsServer();
 
-  Status add(const std::string& container_id, const std::string& netns_path);
+  // `upstreams`: where this container's other names go (its --dns servers, as in Docker);
+  // empty: the servers given at construction (the host's).
+  Status add(const std::string& container_id, const std::string& netns_path,
+             std::vector<std::string> upstreams = {});
   void remove(const std::string& container_id);
 
   // The host's nameservers, from its resolv.conf.
@@ -39,7 +42,8 @@ class DnsServer {
   Resolver resolver_;
   std::vector<std::string> upstreams_;
   std::mutex mu_;
-  std::map<std::string, UniqueFd> socks_;  // by container ID
+  std::map<std::string, UniqueFd> socks_;                          // by container ID
+  std::map<std::string, std::vector<std::string>> own_upstreams_;  // by container ID
   UniqueFd wake_r_, wake_w_;
   bool stop_ = false;
   std::thread thread_;

@@ -327,7 +327,7 @@ c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' "$2" >"$3" 2>&1 </dev/
   sleep 0.5
 }
 
-@test "outbound is masqueraded, internal networks cannot get out, --mac-address, --domainname, connect --ip" {
+@test "outbound is masqueraded, internal networks cannot get out, --mac-address, --domainname, connect --ip, DNS forwarding" {
   # an outside namespace behind a veth of the host's
   ip netns add "bt-out4-$BT_ID"
   ip link add "bto4$BT_ID" type veth peer name eth0 netns "bt-out4-$BT_ID"
@@ -363,6 +363,27 @@ c, peer = s.accept(); print(peer[0]); sys.stdout.flush()' "$2" >"$3" 2>&1 </dev/
   run dk exec ci ip -4 -o addr show eth1
   [[ "$output" == *"inet ${sub%0/24}88/24"* ]]
   dk rm -f ci
+  # names the embedded DNS does not know go to the container's --dns server (here one in the
+  # outside namespace, answering every A query with 10.9.8.7)
+  (ip netns exec "bt-out4-$BT_ID" timeout -k 2 15 /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    end = 12
+    while q[end]: end += q[end] + 1
+    qtype = q[end + 1:end + 3]
+    end += 5
+    a = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04" + bytes([10, 9, 8, 7])
+    answers = 1 if qtype == b"\x00\x01" else 0
+    s.sendto(q[:2] + b"\x81\x80\x00\x01" + bytes([0, answers]) + b"\x00\x00\x00\x00"
+             + q[12:end] + (a if answers else b""), peer)' >/dev/null 2>&1 </dev/null 3>&- &)
+  sleep 0.5
+  run dk run --rm --network mq --dns "$BT_NET.251.2" --dns-search corp.test busybox sh -c \
+    'cat /etc/resolv.conf; nslookup -type=A outside.test 127.0.0.11'
+  [[ "$output" == *"nameserver 127.0.0.11"* && "$output" == *"search corp.test"* ]]
+  [[ "$output" == *"Address: 10.9.8.7"* ]]
   ip netns delete "bt-out4-$BT_ID"
   dk network rm mq mi
 }
