@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&set, &sig);
   server.stop();
+  // live restore: containers and their shims keep running; without it they stop with us
+  if (!cfg.live_restore) (*d)->stop_all();
   ::unlink(pidfile.c_str());
-  // live restore: containers and their shims keep running
   _exit(0);
 }

@@ -122,6 +122,9 @@ class Daemon {
   // At start: reattach to the shims of running containers, record the exits that happened
   // while we were down, apply restart policies.
   void restore();
+  // A daemon without live restore stops its running containers when it stops (in parallel,
+  // each with its own stop timeout); their networks and mounts go with them.
+  void stop_all();
 
  private:
   Daemon() = default;

@@ -403,6 +403,23 @@ Result<bool> Daemon::stop(const std::string& ref, std::optional<int> timeout) {
   return true;
 }
 
+void Daemon::stop_all() {
+  std::vector<std::thread> stops;
+  for (auto& c : list()) {
+    bool running;
+    {
+      std::lock_guard<std::mutex> l(c->mu);
+      running = c->state.running;
+    }
+    if (!running) continue;
+    stops.emplace_back([this, id = c->id] {
+      if (auto r = stop(id, std::nullopt); !r)
+        log::warn("stop {} at shutdown: {}", id, r.error().message());
+    });
+  }
+  for (auto& t : stops) t.join();
+}
+
 Status Daemon::restart(const std::string& ref, std::optional<int> timeout) {
   BERTH_TRY(stop(ref, timeout));
   BERTH_TRY(start(ref));

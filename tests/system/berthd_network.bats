@@ -463,3 +463,36 @@ while True:
   run ip link show "$kbr"
   [ "$status" -ne 0 ]
 }
+
+@test "a daemon without live restore stops its containers when it stops: nothing is left" {
+  kill -TERM "$(cat "$BT/berthd.pid")"
+  for _ in $(seq 50); do [ -S "$BT/berth.sock" ] && curl -sf --unix-socket "$BT/berth.sock" http://x/_ping >/dev/null || break; sleep 0.1; done
+  BT_DAEMON_ARGS=--no-live-restore berthd_launch
+  dk network create nl
+  port=$(free_port)
+  dk run -d --name nl1 --network nl -p "$port:80" busybox sh -c "$WEB"
+  dk run -d --name nl2 busybox sleep 1000
+  pid1=$(dk inspect -f '{{.State.Pid}}' nl1)
+  nlbr="br-$(dk network inspect -f '{{.Id}}' nl | cut -c1-12)"
+  [ -n "$(ip -o link show master "$nlbr")" ]
+  dpid=$(cat "$BT/berthd.pid")
+  kill -TERM "$dpid"
+  for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$dpid" 2>/dev/null
+  # the containers stopped, and their veths, sandboxes and DNAT rules went with them
+  ! kill -0 "$pid1" 2>/dev/null
+  for _ in $(seq 20); do
+    [ -z "$(ip -o link show master "$nlbr")$(ip -o link show master "$BT_BRIDGE")" ] && break
+    sleep 0.1
+  done
+  [ -z "$(ip -o link show master "$nlbr")" ]
+  [ -z "$(ip -o link show master "$BT_BRIDGE")" ]
+  run grep -c " $BT/exec/netns/" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  run nft list chain ip "berth_$BT_BRIDGE" ports
+  [[ "$output" != *dnat* ]]
+  berthd_launch
+  [ "$(dk inspect -f '{{.State.Status}}' nl1)" = exited ]
+  dk rm nl1 nl2
+  dk network rm nl
+}

@@ -1,5 +1,6 @@
 # A private berthd for system tests: its own data root, exec root, socket and cgroup parent
 # under one mktemp dir, with a busybox image imported from scripts/mkrootfs.sh.
+# BT_DAEMON_ARGS: more berthd flags for berthd_launch (word-split).
 # BT_IPV6=1: the default bridge has IPv6 too (fd42:4254:N::/64, N as in BT_NET=10.N); berthd
 # then turns on net.ipv6.conf.all.forwarding, which berthd_cleanup puts back as it was
 # (see berthd_ipv6_forwarding_hold).
@@ -67,6 +68,7 @@ berthd_launch() {
     --exec-root "$BT/exec" -H "$DOCKER_HOST" -p "$BT/berthd.pid" \
     --cgroup-parent "/berth-test-$BT_ID" --bridge "$BT_BRIDGE" --bip "$BT_NET.0.1/24" \
     --default-address-pool "base=$BT_NET.0.0/16,size=24" ${BT_IPV6:+--ipv6 --fixed-cidr-v6 "fd42:4254:${BT_NET#10.}::/64"} \
+    ${BT_DAEMON_ARGS:-} \
     >>"$BT/berthd.log" 2>&1 </dev/null 3>&- &)
   local n=100
   until curl -sf --unix-socket "$BT/berth.sock" http://x/_ping >/dev/null 2>&1; do
