@@ -496,3 +496,24 @@ while True:
   dk rm nl1 nl2
   dk network rm nl
 }
+
+@test "bridge options (name, mtu, masquerade off), --ip-range, network prune" {
+  dk network create -o com.docker.network.bridge.name="btn$BT_ID" \
+    -o com.docker.network.driver.mtu=1400 -o com.docker.network.bridge.enable_ip_masquerade=false \
+    --subnet "$BT_NET.30.0/24" --ip-range "$BT_NET.30.128/25" nopt
+  run ip -o link show "btn$BT_ID"
+  [[ "$output" == *"mtu 1400"* ]]
+  run dk run --rm --network nopt busybox sh -c 'ip -4 -o addr show eth0; cat /sys/class/net/eth0/mtu'
+  [[ "${lines[0]}" == *"inet $BT_NET.30.128/24"* ]]
+  [ "${lines[1]}" = 1400 ]
+  dk network create --subnet "$BT_NET.31.0/24" nprune1
+  run nft list chain ip "berth_$BT_BRIDGE" postrouting
+  [[ "$output" == *"ip saddr $BT_NET.31.0/24 oifname"*masquerade* ]]
+  [[ "$output" != *"ip saddr $BT_NET.30.0/24 oifname"* ]]
+  run dk network prune -f
+  [[ "$output" == *nprune1* && "$output" == *nopt* ]]
+  run ip link show "btn$BT_ID"
+  [ "$status" -ne 0 ]
+  run dk network ls --format '{{.Name}}'
+  [ "$(echo "$output" | sort | tr '\n' ' ')" = "bridge host none " ]
+}
