@@ -156,7 +156,10 @@ class Daemon {
                                                 const nlohmann::json& cmd, int64_t timeout_ns);
   // The embedded DNS: addresses of `name` on the user-defined networks of the container
   // (IPv4 and IPv6 ones; the server answers with those of the family asked for).
-  std::vector<std::string> dns_lookup(const std::string& container_id, const std::string& name);
+  // A link's alias answers with its target's addresses (`follow_links`: not again from
+  // there, so links naming each other cannot loop).
+  std::vector<std::string> dns_lookup(const std::string& container_id, const std::string& name,
+                                      bool follow_links = true);
   // Serves DNS in the container's sandbox if it is on a user-defined network.
   Status start_dns(const std::shared_ptr<Container>& c);
   // Volumes a starting container uses: mounted where their options say so, and filled with

@@ -393,7 +393,7 @@ Status Daemon::start_dns(const std::shared_ptr<Container>& c) {
 }
 
 std::vector<std::string> Daemon::dns_lookup(const std::string& container_id,
-                                            const std::string& name) {
+                                            const std::string& name, bool follow_links) {
   std::set<std::string> nets;                 // the asker's networks
   std::map<std::string, std::string> linked;  // its links there: target by alias (lower case)
   auto lower = [](std::string s) {
@@ -416,8 +416,8 @@ std::vector<std::string> Daemon::dns_lookup(const std::string& container_id,
     }
   }
   // a link's alias answers with its target's address
-  if (auto it = linked.find(lower(name)); it != linked.end() && lower(name) != lower(it->second))
-    return dns_lookup(container_id, it->second);
+  if (auto it = linked.find(lower(name)); follow_links && it != linked.end())
+    return dns_lookup(container_id, it->second, false);
   auto same = [&](const std::string& a) {
     return a.size() == name.size() &&
            std::equal(a.begin(), a.end(), name.begin(), [](char x, char y) {

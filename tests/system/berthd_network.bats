@@ -118,6 +118,11 @@ free_port() {
   run curl -s -m 2 "http://127.0.0.1:$port6/"
   [ "$status" -ne 0 ]
   dk rm -f p6
+  # UDP is not relayed on IPv6 addresses: a clear error, not a silent gap
+  run dk run -d --name p7 -p "[::1]:$port6:53/udp" busybox sleep 1
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"publishing udp ports on IPv6 addresses is not supported"* ]]
+  dk rm -f p7
   run curl -s -m 2 "http://[::1]:$port6/"
   [ "$status" -ne 0 ]
   # an "outside" client: a namespace of ours, through the host side of its own veth
@@ -204,12 +209,19 @@ free_port() {
   run dk run --rm --network lkn --link lk-db2:dbalias busybox sh -c \
     "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 dbalias 80 | tail -n 1"
   [ "$output" = "$(get lkn lk-db2)" ]
+  # links that name each other: each alias is its target's name, and lookups end
+  dk run -d --name lk-db3 --network lkn busybox sleep 100
+  run dk run --rm --network lkn --link lk-db2:lk-db3 --link lk-db3:lk-db2 busybox \
+    nslookup lk-db3 127.0.0.11
+  [[ "$output" == *"Address: $(dk inspect -f '{{.NetworkSettings.Networks.lkn.IPAddress}}' lk-db2)"* ]]
+  run dk version -f '{{.Server.APIVersion}}'
+  [ "$output" = 1.45 ]
   # a stopped target: the linking container does not start
   dk stop -t 0 lk-db
   run dk start lk-web
   [ "$status" -ne 0 ]
   [[ "$output" == *"Cannot link to a non running container: /lk-db AS /lk-web/x"* ]]
-  dk rm -f lk-db lk-web lk-db2
+  dk rm -f lk-db lk-web lk-db2 lk-db3
   dk network rm lkn
 }
 
