@@ -68,9 +68,13 @@ threads() { ls "/proc/$(cat "$BT/berthd.pid")/task" | wc -l; }
   api -m 1 -X POST "http://x/v1.45/containers/ms/attach?stream=1&stdout=1" >/dev/null || true
   api -m 1 -X POST "http://x/v1.45/containers/ms/wait" >/dev/null || true
   api "http://x/v1.45/containers/ms/export" | head -c 1000 >/dev/null || true
-  # a request cut off in the middle of its body
-  printf 'POST /v1.45/containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{"Image":' |
-    timeout 2 nc -U "$BT/berth.sock" >/dev/null 2>&1 || true
+  # a request cut off in the middle of its body (python: no netcat here)
+  /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"POST /v1.45/containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"Image\":")
+s.close()' "$BT/berth.sock"
   run dk version -f '{{.Server.APIVersion}}'
   [ "$output" = 1.45 ]
   for _ in $(seq 50); do
