@@ -27,6 +27,9 @@ void add_cp_command(CLI::App& app, EngineRef engine);             // cp.cc
 int report(const Error& e, int code = 1);
 // report() of a failed call: the daemon's message, or why there was no answer.
 int fail_with(const Result<client::Response>& r);
+// "repo:tag" -> (repo, tag), `def` when there is no tag (a colon before the last '/' is a
+// registry's port).
+std::pair<std::string, std::string> split_ref(const std::string& ref, const std::string& def);
 // "key=value" (or another separator) split at the first one.
 std::pair<std::string, std::string> key_value(const std::string& s, char sep = '=');
 // --filter key=value... as Docker's filters query parameter ("filters=<url-escaped JSON>").

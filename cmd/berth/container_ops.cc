@@ -213,12 +213,7 @@ void add_container_op_commands(CLI::App& app, EngineRef engine) {
     std::string q =
         "/commit?container=" + Engine::query_escape((*ids)[0]) + "&pause=" + (*pause ? "1" : "0");
     if (ids->size() > 1) {
-      std::string ref = (*ids)[1], tag;
-      auto colon = ref.rfind(':');
-      if (colon != std::string::npos && ref.find('/', colon) == std::string::npos) {
-        tag = ref.substr(colon + 1);
-        ref = ref.substr(0, colon);
-      }
+      auto [ref, tag] = split_ref((*ids)[1], "");
       q += "&repo=" + Engine::query_escape(ref);
       if (!tag.empty()) q += "&tag=" + Engine::query_escape(tag);
     }

@@ -29,21 +29,14 @@ std::string go_escaped(const std::string& s) {
 
 }  // namespace
 
-std::string go_json(const json& j) {
-  return go_escaped(j.dump());
-}
-
 int print_inspected(const json& objects, const std::string& format) {
-  if (format.empty() || format == "json") {
-    if (format.empty()) {
-      // Docker indents inspect output with 4 spaces and escapes as Go does
-      std::printf("%s\n", go_escaped(objects.dump(4)).c_str());
-    } else {
-      for (auto& o : objects) std::printf("%s\n", go_json(o).c_str());
-    }
+  if (format.empty()) {
+    // the daemon's JSON as the docker CLI prints it: 4-space indent, Go's escaping
+    std::printf("%s\n", go_escaped(objects.dump(4)).c_str());
     return 0;
   }
-  auto t = client::GoTemplate::parse(format);
+  // "json" is the template {{json .}}, as in the docker CLI
+  auto t = client::GoTemplate::parse(format == "json" ? "{{json .}}" : format);
   if (!t) return report(t.error());
   for (auto& o : objects) {
     auto text = t->render(o);
@@ -54,12 +47,10 @@ int print_inspected(const json& objects, const std::string& format) {
 }
 
 int print_formatted(const json& rows, const std::string& format, const json& header) {
-  if (format == "json") {
-    for (auto& r : rows) std::printf("%s\n", go_json(r).c_str());
-    return 0;
-  }
   bool as_table = format.starts_with("table");
-  std::string body = as_table ? std::string(trim(format.substr(5))) : format;
+  std::string body = format == "json" ? "{{json .}}"  // as in the docker CLI
+                     : as_table       ? std::string(trim(format.substr(5)))
+                                      : format;
   auto t = client::GoTemplate::parse(body);
   if (!t) return report(t.error());
   std::vector<std::vector<std::string>> cells;

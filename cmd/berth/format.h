@@ -12,11 +12,8 @@ int print_inspected(const nlohmann::json& objects, const std::string& format);
 
 // One line per object through `format`; "table ..." adds `header` (a row rendered from the
 // same template over column titles) and lines the columns up, as Docker's tabwriter does.
-// "json" prints each object as compact JSON.
+// "json" prints each object as compact JSON (the template {{json .}}).
 int print_formatted(const nlohmann::json& rows, const std::string& format,
                     const nlohmann::json& header);
-
-// Go's json.Marshal: compact, with <, > and & escaped.
-std::string go_json(const nlohmann::json& j);
 
 }  // namespace berth::cli

@@ -17,13 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-// "repo:tag" -> (repo, tag); a colon before the last '/' is a registry's port.
-std::pair<std::string, std::string> split_ref(const std::string& ref, const std::string& def) {
-  auto colon = ref.rfind(':');
-  if (colon == std::string::npos || ref.find('/', colon) != std::string::npos) return {ref, def};
-  return {ref.substr(0, colon), ref.substr(colon + 1)};
-}
-
 // The daemon's JSON-lines progress ({"stream":...} or {"status":...}), printed as the CLI does;
 // an {"error":...} line is the command's failure.
 int print_progress(const std::string& body, const char* key) {

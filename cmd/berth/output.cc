@@ -18,6 +18,12 @@ int fail_with(const Result<client::Response>& r) {
   return report(r ? client::daemon_error(*r) : r.error());
 }
 
+std::pair<std::string, std::string> split_ref(const std::string& ref, const std::string& def) {
+  auto colon = ref.rfind(':');
+  if (colon == std::string::npos || ref.find('/', colon) != std::string::npos) return {ref, def};
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
 std::pair<std::string, std::string> key_value(const std::string& s, char sep) {
   auto at = s.find(sep);
   return {s.substr(0, at), at == std::string::npos ? "" : s.substr(at + 1)};

@@ -202,8 +202,8 @@ void add_system_commands(CLI::App& app, EngineRef engine) {
     if (!until->empty()) q += "until=" + Engine::query_escape(*until) + "&";
     if (!filters->empty()) q += filters_query(*filters);
     std::optional<client::GoTemplate> tmpl;
-    if (!format->empty() && *format != "json") {
-      auto t = client::GoTemplate::parse(*format);
+    if (!format->empty()) {
+      auto t = client::GoTemplate::parse(*format == "json" ? "{{json .}}" : *format);
       if (!t) {
         exit_code = report(t.error());
         return;
@@ -219,10 +219,8 @@ void add_system_commands(CLI::App& app, EngineRef engine) {
         auto e = json::parse(pending.substr(0, nl), nullptr, false);
         pending.erase(0, nl + 1);
         if (!e.is_object()) continue;
-        if (*format == "json") {
-          std::printf("%s\n", go_json(e).c_str());
-        } else if (tmpl) {
-          auto text = tmpl->render(event_data(e));
+        if (tmpl) {
+          auto text = tmpl->render(*format == "json" ? e : event_data(e));
           if (!text) {
             rc = report(text.error());
             return false;
