@@ -59,6 +59,9 @@ Result<int> read_response(int fd, const std::function<bool(std::string_view)>& o
         if (buf.empty()) return fail(ErrorKind::Unavailable, "the daemon closed the connection");
       }
       size_t used = p.put(boost::asio::buffer(buf), ec);
+      // Beast consumes a complete status line even when the fields are still to come
+      // (dockerd writes its 101 answer in pieces): those bytes must not be fed again.
+      buf.erase(0, used);
       if (ec == http::error::need_more) {
         std::string more;
         BERTH_ASSIGN(more, read_more(fd));
@@ -69,7 +72,6 @@ Result<int> read_response(int fd, const std::function<bool(std::string_view)>& o
       // need_buffer: the headers are in and the body wants somewhere to go
       if (ec && ec != http::error::need_buffer)
         return fail(ErrorKind::Internal, "bad response from the daemon: {}", ec.message());
-      buf.erase(0, used);
       if (!p.is_header_done()) continue;
       on_headers(p.get());
       if (headers_only) {

@@ -123,6 +123,7 @@ b() { timeout -k 2 30 "$B" "$@"; }
   [ "$output" = hi ]
   "$B" -H "$DOCKER_HOST" run -d --name dd --network none busybox sleep 100
   run "$B" -H "$DOCKER_HOST" exec dd sh -c 'echo ex; exit 3'
+  echo "exec: status $status, output '$output'"
   [ "$status" -eq 3 ]
   [ "$output" = ex ]
   "$B" -H "$DOCKER_HOST" rm -f dd
