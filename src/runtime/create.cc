@@ -164,6 +164,8 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   log::debug("create {}: config parsed", opts.id);
   BERTH_TRY(validate_spec(spec));
   BERTH_TRY(validate_for_host(spec));
+  if (spec.linux && spec.linux->seccomp)
+    BERTH_TRY(prepare_seccomp(*spec.linux->seccomp, store.root() + "/.seccomp-cache"));
   std::string root_in = spec.root.path[0] == '/' ? spec.root.path : bundle + "/" + spec.root.path;
   if (!realpath(root_in.c_str(), buf)) return sys_fail("root.path: {}", root_in);
   const std::string rootfs = buf;

@@ -12,6 +12,7 @@
 #include "runtime/container.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/seccomp.h"
 #include "runtime/spawn.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -58,6 +59,8 @@ Result<pid_t> exec_in_container(const StateStore& store, const ExecOptions& opts
   if (status == ContainerStatus::Paused)
     return fail(ErrorKind::Conflict, "cannot exec in a paused container");
   BERTH_ASSIGN(oci::Spec spec, load_container_spec(store, opts.id));
+  if (spec.linux && spec.linux->seccomp)
+    BERTH_TRY(prepare_seccomp(*spec.linux->seccomp, store.root() + "/.seccomp-cache"));
   if (opts.process.args.empty())
     return fail(ErrorKind::InvalidArgument, "process.args: must not be empty");
   if (opts.process.terminal && opts.console_socket.empty() && opts.internal_console_sock < 0)

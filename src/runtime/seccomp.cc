@@ -1,16 +1,24 @@
 #include "runtime/seccomp.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/file.h"
 #include "base/log.h"
 
 namespace berth::runtime {
@@ -207,7 +215,88 @@ Result<Built> build(const oci::Seccomp& profile) {
   return b;
 }
 
+// Everything the compiled program depends on, in one string: the profile's fields, the
+// libseccomp version and the machine.
+std::string cache_key(const oci::Seccomp& p) {
+  const scmp_version* v = seccomp_version();
+  std::string k = fmt::format("berth-seccomp-1 libseccomp {}.{}.{} arch {}\n", v->major, v->minor,
+                              v->micro, seccomp_arch_native());
+  k += fmt::format("default {} {}\n", p.default_action, p.default_errno_ret.value_or(~0u));
+  for (auto& a : p.architectures) k += "arch " + a + "\n";
+  for (auto& f : p.flags) k += "flag " + f + "\n";
+  k += "listener " + p.listener_path + "\n";
+  for (auto& c : p.syscalls) {
+    k += fmt::format("rule {} {}", c.action, c.errno_ret.value_or(~0u));
+    for (auto& n : c.names) k += " " + n;
+    for (auto& a : c.args) k += fmt::format(" [{} {} {} {}]", a.index, a.value, a.value_two, a.op);
+    k += "\n";
+  }
+  return k;
+}
+
+struct Precompiled {
+  const oci::Seccomp* profile = nullptr;  // the object it was made for (the child's copy)
+  std::vector<sock_filter> program;
+};
+Precompiled precompiled;
+
+// A cache file: the key's length, the key, then the program.
+std::optional<std::vector<sock_filter>> read_cached(const std::string& path,
+                                                    const std::string& key) {
+  auto text = read_file(path);
+  if (!text || text->size() < sizeof(uint32_t)) return std::nullopt;
+  uint32_t klen;
+  memcpy(&klen, text->data(), sizeof klen);
+  size_t off = sizeof klen + klen;
+  if (off > text->size() || text->compare(sizeof klen, klen, key) != 0) return std::nullopt;
+  size_t bytes = text->size() - off;
+  if (bytes == 0 || bytes % sizeof(sock_filter) != 0 || bytes / sizeof(sock_filter) > BPF_MAXINSNS)
+    return std::nullopt;
+  std::vector<sock_filter> prog(bytes / sizeof(sock_filter));
+  memcpy(prog.data(), text->data() + off, bytes);
+  return prog;
+}
+
+void write_cached(const std::string& dir, const std::string& path, const std::string& key,
+                  const std::vector<sock_filter>& prog) {
+  if (!mkdir_all(dir, 0700)) return;
+  uint32_t klen = static_cast<uint32_t>(key.size());
+  std::string data(reinterpret_cast<const char*>(&klen), sizeof klen);
+  data += key;
+  data.append(reinterpret_cast<const char*>(prog.data()), prog.size() * sizeof(sock_filter));
+  (void)write_file_atomic(path, data, 0600);
+}
+
+// libseccomp's program for a built filter, through a memfd (2.5 has no in-memory export).
+std::optional<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
+  UniqueFd fd(memfd_create("berth-seccomp", MFD_CLOEXEC));
+  if (!fd || seccomp_export_bpf(ctx, fd.get()) < 0) return std::nullopt;
+  off_t size = lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) return std::nullopt;
+  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (pread(fd.get(), prog.data(), static_cast<size_t>(size), 0) != size) return std::nullopt;
+  return prog;
+}
+
 }  // namespace
+
+Status prepare_seccomp(const oci::Seccomp& profile, const std::string& cache_dir) {
+  precompiled = {};
+  if (!profile.flags.empty() || !profile.listener_path.empty()) return check_seccomp(profile);
+  std::string key = cache_key(profile);
+  std::string path = fmt::format("{}/{:016x}", cache_dir, std::hash<std::string>{}(key));
+  if (auto prog = read_cached(path, key)) {  // built (so checked) before
+    precompiled = {&profile, std::move(*prog)};
+    return ok();
+  }
+  BERTH_ASSIGN(Built b, build(profile));
+  if (b.notify) return ok();  // apply_seccomp builds it again and takes the listener fd
+  auto prog = export_program(b.filter.get());
+  if (!prog) return ok();  // apply_seccomp builds it again
+  write_cached(cache_dir, path, key, *prog);
+  precompiled = {&profile, std::move(*prog)};
+  return ok();
+}
 
 Status check_seccomp(const oci::Seccomp& profile) {
   BERTH_TRY(build(profile));
@@ -215,6 +304,13 @@ Status check_seccomp(const oci::Seccomp& profile) {
 }
 
 Result<UniqueFd> apply_seccomp(const oci::Seccomp& profile) {
+  if (precompiled.profile == &profile) {
+    sock_fprog prog{static_cast<unsigned short>(precompiled.program.size()),
+                    precompiled.program.data()};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+      return sys_fail("linux.seccomp: loading filter");
+    return UniqueFd();
+  }
   BERTH_ASSIGN(Built b, build(profile));
   int rc = seccomp_load(b.filter.get());
   if (rc < 0) return lib_fail(rc, "linux.seccomp: loading filter");

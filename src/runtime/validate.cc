@@ -3,7 +3,6 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "runtime/names.h"
-#include "runtime/seccomp.h"
 
 namespace berth::runtime {
 
@@ -82,7 +81,7 @@ Status validate_for_host(const oci::Spec& spec) {
     return fail(ErrorKind::Unavailable,
                 "linux.namespaces: time namespaces are not supported by "
                 "this kernel");
-  if (lx.seccomp) BERTH_TRY(check_seccomp(*lx.seccomp));
+  // linux.seccomp is checked by prepare_seccomp, which can skip a build it has cached
   if (!spec.has_namespace("mount") && !spec.mounts.empty())
     log::warn("mounts: ignored without a mount namespace");
   return ok();

@@ -6,7 +6,7 @@
 
 namespace berth::runtime {
 
-// sysctls allowed for the namespaces in use, rlimit and capability names, seccomp profile,
+// sysctls allowed for the namespaces in use, rlimit and capability names (the seccomp profile: prepare_seccomp),
 // namespace paths that exist. Errors name the field.
 Status validate_for_host(const oci::Spec& spec);
 

@@ -10,8 +10,12 @@
 
 #include <cerrno>
 #include <csignal>
+#include <filesystem>
 #include <functional>
 #include <string>
+
+#include "base/file.h"
+#include "temp_dir.h"
 
 namespace berth::runtime {
 namespace {
@@ -219,6 +223,44 @@ TEST(SeccompApply, ErrnoRulesWithArguments) {
   });
   ASSERT_TRUE(WIFEXITED(status)) << "child died: status " << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// The program prepare_seccomp compiles (or finds in its cache) is the one apply_seccomp
+// loads, and a cache file made for another profile is never taken for this one.
+TEST(SeccompApply, PreparedProgramFromTheCache) {
+  test_util::TempDir dir;
+  std::string cache = dir / "cache";
+  oci::Seccomp p = allow_by_default({rule({"getppid"}, "SCMP_ACT_ERRNO", 1234)});
+  auto check = [&](int want) {
+    int status = run_in_child([&] {
+      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 90;
+      if (!apply_seccomp(p)) return 91;
+      return expect_errno(syscall(SYS_getppid), want, 10);
+    });
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+  };
+  ASSERT_TRUE(prepare_seccomp(p, cache));  // built, then stored
+  EXPECT_EQ(check(1234), 0);
+  ASSERT_TRUE(prepare_seccomp(p, cache));  // from the file
+  EXPECT_EQ(check(1234), 0);
+  // Another profile's program, put where this one's file is: its key differs, so this
+  // profile's program is built afresh rather than taken.
+  oci::Seccomp other = allow_by_default({rule({"getppid"}, "SCMP_ACT_ERRNO", 1235)});
+  auto made = prepare_seccomp(other, dir / "other");
+  ASSERT_TRUE(made) << made.error().message();
+  auto only_file = [](const std::string& d) {
+    std::vector<std::string> names;
+    for (auto& e : std::filesystem::directory_iterator(d)) names.push_back(e.path());
+    return names.size() == 1 ? names[0] : std::string();
+  };
+  std::string mine = only_file(cache), theirs = only_file(dir / "other");
+  ASSERT_FALSE(mine.empty() || theirs.empty());
+  ASSERT_TRUE(write_file_atomic(mine, *read_file(theirs)));
+  ASSERT_TRUE(prepare_seccomp(p, cache));
+  EXPECT_EQ(check(1234), 0);
+  // A bad profile is still reported.
+  oci::Seccomp bad = allow_by_default({rule({"getppid"}, "SCMP_ACT_NOPE")});
+  EXPECT_FALSE(prepare_seccomp(bad, cache));
 }
 
 TEST(SeccompApply, KillProcess) {
