@@ -245,7 +245,7 @@ Result<json> security_opts(const std::vector<std::string>& opts) {
   for (auto& o : opts) {
     auto [k, v] = key_value(o, o.find('=') == std::string::npos ? ':' : '=');
     // the CLI sends the seccomp profile itself, not its path
-    if (k == "seccomp" && v != "unconfined" && !v.empty()) {
+    if (k == "seccomp" && v != "unconfined" && v != "builtin" && !v.empty()) {
       auto text = read_file(v);
       if (!text)
         return fail(ErrorKind::InvalidArgument, "opening seccomp profile ({}) failed: {}", v,

@@ -1,15 +1,19 @@
 #include "daemon/spec.h"
 
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/file.h"
 #include "base/strings.h"
 #include "daemon/mount_points.h"
+#include "daemon/seccomp_profile.h"
+#include "daemon/security_opts.h"
 #include "oci/spec.h"
 #include "runtime/names.h"
 
@@ -35,9 +39,14 @@ std::string cap_name(std::string c) {
 }
 
 Result<std::vector<std::string>> capabilities(const json& hc) {
-  std::vector<std::string> all;
-  for (int i = 0; i <= runtime::last_capability(); ++i) all.push_back(runtime::capability_name(i));
-  if (hc.value("Privileged", false)) return all;
+  std::vector<std::string> all, held;
+  for (int i = 0; i <= runtime::last_capability(); ++i) {
+    all.push_back(runtime::capability_name(i));
+    // "all" for --privileged and --cap-add ALL means all that berthd itself may pass on: a
+    // capability outside its bounding set would make the container's capset fail
+    if (prctl(PR_CAPBSET_READ, i) == 1) held.push_back(all.back());
+  }
+  if (hc.value("Privileged", false)) return held;
   std::set<std::string> caps(default_capabilities().begin(), default_capabilities().end());
   auto known = [&](const std::string& c) {
     return std::find(all.begin(), all.end(), c) != all.end();
@@ -54,13 +63,29 @@ Result<std::vector<std::string>> capabilities(const json& hc) {
   for (auto& a : hc.value("CapAdd", json::array())) {
     std::string c = cap_name(a.get<std::string>());
     if (c == "CAP_ALL")
-      caps.insert(all.begin(), all.end());
+      caps.insert(held.begin(), held.end());
     else if (!known(c))
       return fail(ErrorKind::InvalidArgument, "unknown capability: {:?}", c);
     else
       caps.insert(c);
   }
   return std::vector<std::string>(caps.begin(), caps.end());
+}
+
+// linux.seccomp for a container with `caps`, from SecurityOpt's seccomp choice; nothing for
+// "unconfined".
+Result<std::optional<json>> seccomp_filter(const std::string& choice,
+                                           const std::vector<std::string>& caps) {
+  if (choice == "unconfined") return std::optional<json>();
+  json profile = default_seccomp_profile();
+  if (!choice.empty() && choice != "builtin" && choice != "default") {
+    profile = json::parse(choice, nullptr, false);
+    if (profile.is_discarded())
+      return fail(ErrorKind::InvalidArgument,
+                  "decoding seccomp profile failed: the profile is not valid JSON");
+  }
+  BERTH_ASSIGN(json oci, seccomp_to_oci(profile, SeccompTarget::host(caps)));
+  return std::optional<json>(std::move(oci));
 }
 
 Result<json> rlimits(const json& hc) {
@@ -183,7 +208,9 @@ Result<ResolvedUser> resolve_user(const std::string& rootfs, const std::string& 
 }
 
 Status validate_host_config(const json& hc) {
-  BERTH_TRY(capabilities(hc));
+  BERTH_ASSIGN(auto caps, capabilities(hc));
+  BERTH_ASSIGN(SecurityOpts sec, parse_security_opts(hc));
+  if (!hc.value("Privileged", false)) BERTH_TRY(seccomp_filter(sec.seccomp, caps));
   BERTH_TRY(rlimits(hc));
   BERTH_TRY(validate_mounts(hc));
   std::string rp = hc.value("RestartPolicy", json::object()).value("Name", "");
@@ -275,13 +302,8 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
   BERTH_ASSIGN(json rl, rlimits(hc));
   // none given: the container inherits the daemon's limits, as under containerd
   p["rlimits"] = rl;
-  bool nnp = false;
-  for (auto& so : hc.value("SecurityOpt", json::array())) {
-    std::string s = so.get<std::string>();
-    if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
-      nnp = true;
-  }
-  p["noNewPrivileges"] = nnp;
+  BERTH_ASSIGN(SecurityOpts sec, parse_security_opts(hc));
+  p["noNewPrivileges"] = sec.no_new_privileges;
   if (hc.contains("OomScoreAdj") && hc["OomScoreAdj"].is_number())
     p["oomScoreAdj"] = hc["OomScoreAdj"];
 
@@ -375,6 +397,14 @@ Result<json> build_spec(const Container& c, const SpecInputs& in) {
     lx.erase("readonlyPaths");
     for (auto& m : mounts)
       if (m["destination"] == "/sys") m["options"] = {"nosuid", "noexec", "nodev"};
+  } else {
+    if (sec.unconfined_system_paths) {
+      lx.erase("maskedPaths");
+      lx.erase("readonlyPaths");
+    }
+    // privileged containers run without a filter, as under Docker
+    BERTH_ASSIGN(auto filter, seccomp_filter(sec.seccomp, caps));
+    if (filter) lx["seccomp"] = std::move(*filter);
   }
   json limits = resources_json(hc);  // named: items() of a temporary would dangle
   for (auto& [k, v] : limits.items()) res[k] = v;

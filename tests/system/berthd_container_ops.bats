@@ -187,3 +187,47 @@ cgroup_file() {  # PID V1_CONTROLLER FILE_V1 FILE_V2
   [ "$output" = up1 ]
   dk rm -f up1 up2
 }
+
+@test "security: Docker's default seccomp profile and capabilities; unconfined, privileged, custom profiles; bad options" {
+  # the default profile: filtered, and namespace-making calls refused without CAP_SYS_ADMIN
+  run dk run --rm --network none busybox sh -c 'grep "^Seccomp:" /proc/self/status; unshare -U true 2>/dev/null || echo refused; grep CapEff /proc/self/status'
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == *"Seccomp:"*2 ]]
+  [ "${lines[1]}" = refused ]
+  [[ "${lines[2]}" == *"00000000a80425fb" ]]  # Docker's 14 default capabilities
+  # exec'd processes get the same filter
+  dk run -d --name sec1 --network none busybox sleep 1000
+  run dk exec sec1 sh -c 'grep "^Seccomp:" /proc/self/status; hostname other 2>/dev/null || echo refused'
+  [[ "${lines[0]}" == *2 && "${lines[1]}" = refused ]]
+  dk rm -f sec1
+  # CAP_SYS_ADMIN opens the profile's rules for it
+  run dk run --rm --network none --cap-add SYS_ADMIN busybox sh -c 'unshare -U true && echo allowed'
+  [ "$output" = allowed ]
+  run dk run --rm --network none --security-opt seccomp=unconfined busybox grep "^Seccomp:" /proc/self/status
+  [[ "$output" == *"Seccomp:"*0 ]]
+  # --privileged: no filter, every capability berthd holds, devices
+  run dk run --rm --network none --privileged busybox sh -c 'grep "^Seccomp:" /proc/self/status; unshare -m true && echo allowed'
+  [[ "${lines[0]}" == *"Seccomp:"*0 && "${lines[1]}" = allowed ]]
+  # a profile of the user's, in Docker's format, read by the client
+  printf '%s' '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}' >"$BT/profile.json"
+  run dk run --rm --network none --security-opt seccomp="$BT/profile.json" busybox sh -c 'mkdir /x'
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Permission denied"* ]]
+  run dk run --rm --network none --security-opt no-new-privileges busybox grep NoNewPrivs /proc/self/status
+  [[ "$output" == *1 ]]
+  # bad input: Docker's messages, 400s on the wire, and nothing made
+  run dk run --rm --network none --security-opt foo=bar busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *'invalid --security-opt 2: "foo=bar"'* ]]
+  printf '%s' '{"syscalls":[]}' >"$BT/bad.json"
+  run dk run --rm --network none --security-opt seccomp="$BT/bad.json" busybox true
+  [ "$status" -eq 125 ]
+  [[ "$output" == *"decoding seccomp profile failed"* ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -X POST -H 'Content-Type: application/json' \
+    -d '{"Image":"busybox","HostConfig":{"SecurityOpt":["seccomp={\"defaultAction\":"]}}' http://x/v1.45/containers/create
+  [[ "$output" == *"decoding seccomp profile failed"*' 400' ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -X POST -H 'Content-Type: application/json' \
+    -d '{"Image":"busybox","HostConfig":{"SecurityOpt":["no-new-privileges=maybe"]}}' http://x/v1.45/containers/create
+  [[ "$output" == *'invalid --security-opt 2: \"no-new-privileges=maybe\"'*' 400' ]]
+  [ -z "$(dk ps -aq)" ]
+}
