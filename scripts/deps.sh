@@ -7,7 +7,7 @@ pkgs=(
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev libisal-dev
   libnftables-dev libnl-3-dev libnl-route-3-dev libldns-dev nftables
-  busybox-static curl jq sqlite3 bats procps iproute2 util-linux python3 python3-docker
+  busybox-static curl jq sqlite3 bats procps iproute2 util-linux python3 python3-docker openssl
   # interop references and benchmarks
   docker.io runc crun hyperfine skopeo umoci btrfs-progs
 )

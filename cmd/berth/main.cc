@@ -3,10 +3,12 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+#include "base/file.h"
 
 #include "commands.h"
 
@@ -53,7 +55,9 @@ std::vector<std::string> management_to_top_level(std::vector<std::string> args) 
   // the first word that is not a global flag (or its value) is the command
   size_t i = 1;
   while (i < args.size() && args[i].starts_with("-")) {
-    bool takes_value = (args[i] == "-H" || args[i] == "--host") && i + 1 < args.size();
+    bool takes_value = (args[i] == "-H" || args[i] == "--host" || args[i] == "--tlscacert" ||
+                        args[i] == "--tlscert" || args[i] == "--tlskey") &&
+                       i + 1 < args.size();
     i += takes_value ? 2 : 1;
   }
   if (i + 1 >= args.size()) return args;
@@ -75,10 +79,36 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string host_flag;
   app.add_option("-H,--host", host_flag, "daemon socket to connect to");
+  // the docker CLI's TLS flags and their environment: DOCKER_TLS_VERIFY, DOCKER_CERT_PATH
+  const char* cert_env = getenv("DOCKER_CERT_PATH");
+  const char* home = getenv("HOME");
+  std::string cert_dir =
+      cert_env && *cert_env ? cert_env : std::string(home ? home : "") + "/.docker";
+  berth::tls::Options tls{cert_dir + "/ca.pem", cert_dir + "/cert.pem", cert_dir + "/key.pem"};
+  bool use_tls = false, tls_verify = false;
+  app.add_flag("--tls", use_tls, "use TLS; implied by --tlsverify");
+  app.add_flag("--tlsverify", tls_verify, "use TLS and verify the remote");
+  app.add_option("--tlscacert", tls.ca_file, "trust certs signed only by this CA");
+  app.add_option("--tlscert", tls.cert_file, "path to the TLS certificate file");
+  app.add_option("--tlskey", tls.key_file, "path to the TLS key file");
   std::optional<berth::client::Engine> engine;
   auto get = [&]() -> berth::client::Engine& {
     if (!engine) {
       engine.emplace(berth::client::Engine::default_host(host_flag));
+      const char* verify_env = getenv("DOCKER_TLS_VERIFY");
+      if (verify_env && *verify_env) tls_verify = true;
+      if (use_tls || tls_verify) {
+        tls.verify_peer = tls_verify;
+        // a client certificate is optional unless named
+        if (!app.count("--tlscert") && !berth::path_exists(tls.cert_file)) tls.cert_file.clear();
+        if (!app.count("--tlskey") && !berth::path_exists(tls.key_file)) tls.key_file.clear();
+        auto ctx = berth::tls::Context::client(tls);
+        if (!ctx) {
+          fmt::print(stderr, "{}\n", ctx.error().message());
+          exit(1);
+        }
+        engine->use_tls(*ctx);
+      }
       engine->negotiate();
     }
     return *engine;

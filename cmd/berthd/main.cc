@@ -9,13 +9,21 @@
 #include "api/server.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "tls/tls.h"
 
 int main(int argc, char** argv) {
   berth::daemon::Config cfg;
   std::vector<std::string> hosts;
   std::string pidfile = "/run/berth.pid", log_level = "info",
               config_file = "/etc/berth/daemon.json";
-  bool no_live_restore = false;
+  bool no_live_restore = false, use_tls = false, tls_verify = false;
+  // dockerd's defaults: the files of ~/.docker (or $DOCKER_CERT_PATH)
+  const char* cert_dir_env = getenv("DOCKER_CERT_PATH");
+  const char* home = getenv("HOME");
+  std::string cert_dir = cert_dir_env && *cert_dir_env
+                             ? cert_dir_env
+                             : std::string(home ? home : "/root") + "/.docker";
+  berth::tls::Options tls{cert_dir + "/ca.pem", cert_dir + "/cert.pem", cert_dir + "/key.pem"};
   CLI::App app{"berthd: a container engine serving the Docker Engine API"};
   app.add_option("--config-file", config_file, "daemon configuration file");
   app.add_option("--data-root", cfg.data_root, "root of persisted state");
@@ -26,6 +34,11 @@ int main(int argc, char** argv) {
   app.add_option("-s,--storage-driver", cfg.storage_driver, "storage driver");
   app.add_option("--cgroup-parent", cfg.cgroup_parent, "parent cgroup of containers");
   app.add_flag("--no-live-restore", no_live_restore, "stop containers when the daemon stops");
+  app.add_flag("--tls", use_tls, "use TLS on tcp:// hosts; implied by --tlsverify");
+  app.add_flag("--tlsverify", tls_verify, "use TLS and verify the remote");
+  app.add_option("--tlscacert", tls.ca_file, "trust certs signed only by this CA");
+  app.add_option("--tlscert", tls.cert_file, "path to the TLS certificate file");
+  app.add_option("--tlskey", tls.key_file, "path to the TLS key file");
   app.add_option("-b,--bridge", cfg.net.bridge, "the default bridge's interface name");
   app.add_option("--bip", cfg.net.bip, "the default bridge's address and subnet (CIDR)");
   app.add_option("--fixed-cidr", cfg.net.fixed_cidr, "where containers' addresses come from");
@@ -48,6 +61,11 @@ int main(int argc, char** argv) {
       cfg.storage_driver = j["storage-driver"];
     if (hosts.empty() && j.contains("hosts")) hosts = j["hosts"].get<std::vector<std::string>>();
     if (j.contains("live-restore")) cfg.live_restore = j["live-restore"];
+    if (!app.count("--tls") && j.contains("tls")) use_tls = j["tls"];
+    if (!app.count("--tlsverify") && j.contains("tlsverify")) tls_verify = j["tlsverify"];
+    if (!app.count("--tlscacert") && j.contains("tlscacert")) tls.ca_file = j["tlscacert"];
+    if (!app.count("--tlscert") && j.contains("tlscert")) tls.cert_file = j["tlscert"];
+    if (!app.count("--tlskey") && j.contains("tlskey")) tls.key_file = j["tlskey"];
     if (!app.count("--bridge") && j.contains("bridge")) cfg.net.bridge = j["bridge"];
     if (!app.count("--bip") && j.contains("bip")) cfg.net.bip = j["bip"];
     if (!app.count("--fixed-cidr") && j.contains("fixed-cidr"))
@@ -66,6 +84,21 @@ int main(int argc, char** argv) {
   berth::log::configure("", false, log_level == "debug");
   signal(SIGPIPE, SIG_IGN);
 
+  std::shared_ptr<berth::tls::Context> tls_ctx;
+  if (use_tls || tls_verify) {
+    tls.verify_peer = tls_verify;
+    auto ctx = berth::tls::Context::server(tls);
+    if (!ctx) {
+      fmt::print(stderr, "berthd: {}\n", ctx.error().message());
+      return 1;
+    }
+    tls_ctx = *ctx;
+  } else {
+    for (auto& h : hosts)
+      if (h.starts_with("tcp://"))
+        berth::log::warn("{} without --tlsverify: anyone who can reach it controls berthd", h);
+  }
+
   auto d = berth::daemon::Daemon::open(cfg);
   if (!d) {
     fmt::print(stderr, "berthd: {}\n", d.error().message());
@@ -82,6 +115,7 @@ int main(int argc, char** argv) {
   berth::api::add_archive_routes(router, **d);
   berth::api::Server server(
       [&router](berth::api::Request& req, berth::api::Conn& c) { router.dispatch(req, c); });
+  if (tls_ctx) server.use_tls(tls_ctx);
   for (auto& h : hosts) {
     if (auto st = server.listen(h); !st) {
       fmt::print(stderr, "berthd: {}\n", st.error().message());

@@ -72,10 +72,12 @@ Status Server::listen(const std::string& address) {
     std::string path = a.substr(7);
     BERTH_ASSIGN(auto fd, listen_unix(path));
     listeners_.push_back(std::move(fd));
+    tcp_.push_back(false);
     unix_paths_.push_back(path);
   } else if (a.starts_with("tcp://")) {
     BERTH_ASSIGN(auto fd, listen_tcp(a.substr(6)));
     listeners_.push_back(std::move(fd));
+    tcp_.push_back(true);
   } else if (a.starts_with("/")) {
     return listen("unix://" + a);
   } else {
@@ -86,7 +88,9 @@ Status Server::listen(const std::string& address) {
 }
 
 void Server::start() {
-  for (auto& l : listeners_) threads_.emplace_back([this, fd = l.get()] { accept_loop(fd); });
+  for (size_t i = 0; i < listeners_.size(); ++i)
+    threads_.emplace_back(
+        [this, fd = listeners_[i].get(), tcp = tcp_[i]] { accept_loop(fd, tcp); });
 }
 
 void Server::stop() {
@@ -97,7 +101,7 @@ void Server::stop() {
   for (auto& p : unix_paths_) ::unlink(p.c_str());
 }
 
-void Server::accept_loop(int lfd) {
+void Server::accept_loop(int lfd, bool tcp) {
   while (!stopping_) {
     struct pollfd p {
       lfd, POLLIN, 0
@@ -113,6 +117,18 @@ void Server::accept_loop(int lfd) {
     }
     int one = 1;
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix
+    if (tcp && tls_) {
+      // the handshake runs on the connection's own thread, so a slow client holds no other
+      std::thread([this, c] {
+        auto plain = tls_->wrap(UniqueFd(c));
+        if (!plain) {
+          log::debug("tcp client: {}", plain.error().message());
+          return;
+        }
+        serve_connection(plain->release(), handler_);
+      }).detach();
+      continue;
+    }
     std::thread([this, c] { serve_connection(c, handler_); }).detach();
   }
 }

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "api/http.h"
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "tls/tls.h"
 
 namespace berth::api {
 
@@ -24,14 +26,18 @@ class Server {
 
   // "unix:///run/berth/berth.sock", "tcp://127.0.0.1:2375", "fd://" is not supported.
   Status listen(const std::string& address);
+  // TLS for the tcp:// listeners (dockerd's --tls/--tlsverify); unix sockets stay plain.
+  void use_tls(std::shared_ptr<tls::Context> ctx) { tls_ = std::move(ctx); }
   // Accept loops run on their own threads until stop().
   void start();
   void stop();
 
  private:
-  void accept_loop(int lfd);
+  void accept_loop(int lfd, bool tcp);
   Handler handler_;
+  std::shared_ptr<tls::Context> tls_;
   std::vector<UniqueFd> listeners_;
+  std::vector<bool> tcp_;  // per listener
   std::vector<std::string> unix_paths_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};

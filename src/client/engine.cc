@@ -185,7 +185,9 @@ Result<UniqueFd> Engine::dial() {
     std::string hp = host_.substr(6);
     auto colon = hp.rfind(':');
     std::string h = hp.substr(0, colon),
-                port = colon == std::string::npos ? "2375" : hp.substr(colon + 1);
+                port = colon == std::string::npos ? (tls_ ? "2376" : "2375") : hp.substr(colon + 1);
+    if (colon == std::string::npos) h = hp;
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
     addrinfo hints{}, *res = nullptr;
     hints.ai_socktype = SOCK_STREAM;
     if (getaddrinfo(h.c_str(), port.c_str(), &hints, &res) != 0)
@@ -197,6 +199,13 @@ Result<UniqueFd> Engine::dial() {
       return fail(ErrorKind::Unavailable,
                   "Cannot connect to the Docker daemon at {}. Is the docker daemon running?",
                   host_);
+    if (tls_) {
+      auto plain = tls_->wrap(std::move(s), h);
+      if (!plain)
+        return fail(ErrorKind::Unavailable, "error during connect: {}: {}", host_,
+                    plain.error().message());
+      return std::move(*plain);
+    }
     return s;
   }
   return fail(ErrorKind::InvalidArgument, "unsupported host: {:?}", host_);

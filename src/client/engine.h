@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/unique_fd.h"
+#include "tls/tls.h"
 
 namespace berth::client {
 
@@ -40,6 +41,8 @@ class Engine {
   // -H, else BERTH_HOST, else DOCKER_HOST, else berthd's default socket.
   static std::string default_host(const std::string& flag);
   const std::string& host() const { return host_; }
+  // TLS for tcp:// hosts (--tls/--tlsverify); the default port becomes 2376.
+  void use_tls(std::shared_ptr<tls::Context> ctx) { tls_ = std::move(ctx); }
 
   Result<Response> call(std::string_view method, const std::string& target,
                         const std::optional<nlohmann::json>& body = std::nullopt);
@@ -72,6 +75,7 @@ class Engine {
   Result<UniqueFd> send(std::string_view method, const std::string& target,
                         const std::optional<nlohmann::json>& body, bool upgrade);
   std::string host_;
+  std::shared_ptr<tls::Context> tls_;
 };
 
 // "Error response from daemon: <message>" as the docker CLI prints it.
