@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   app.add_option("--id", cfg.id)->required();
   app.add_option("--bundle", cfg.bundle)->required();
   app.add_option("--state-root", cfg.state_root)->required();
+  // an external runtime (runc's command line); none: the built-in one
+  app.add_option("--runtime-name", cfg.runtime.name);
+  app.add_option("--runtime-path", cfg.runtime.path);
+  app.add_option("--runtime-arg", cfg.runtime.args)->allow_extra_args(false);
   app.add_option("--dir", cfg.dir)->required();
   app.add_option("--log-path", cfg.log_path);
   app.add_option("--log-driver", log_driver);

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   app.add_option("-s,--storage-driver", cfg.storage_driver, "storage driver");
   app.add_option("--cgroup-parent", cfg.cgroup_parent, "parent cgroup of containers");
   app.add_flag("--no-live-restore", no_live_restore, "stop containers when the daemon stops");
+  std::vector<std::string> add_runtimes;
+  app.add_option("--add-runtime", add_runtimes, "name=path of an OCI runtime (runc's CLI)")
+      ->allow_extra_args(false);
+  app.add_option("--default-runtime", cfg.default_runtime, "the runtime of containers");
   app.add_flag("--tls", use_tls, "use TLS on tcp:// hosts; implied by --tlsverify");
   app.add_flag("--tlsverify", tls_verify, "use TLS and verify the remote");
   app.add_option("--tlscacert", tls.ca_file, "trust certs signed only by this CA");
@@ -61,6 +65,12 @@ int main(int argc, char** argv) {
       cfg.storage_driver = j["storage-driver"];
     if (hosts.empty() && j.contains("hosts")) hosts = j["hosts"].get<std::vector<std::string>>();
     if (j.contains("live-restore")) cfg.live_restore = j["live-restore"];
+    if (!app.count("--default-runtime") && j.contains("default-runtime"))
+      cfg.default_runtime = j["default-runtime"];
+    if (j.contains("runtimes") && j["runtimes"].is_object())
+      for (auto& [name, r] : j["runtimes"].items())
+        cfg.runtimes[name] = {name, r.value("path", ""),
+                              r.value("runtimeArgs", std::vector<std::string>{})};
     if (!app.count("--tls") && j.contains("tls")) use_tls = j["tls"];
     if (!app.count("--tlsverify") && j.contains("tlsverify")) tls_verify = j["tlsverify"];
     if (!app.count("--tlscacert") && j.contains("tlscacert")) tls.ca_file = j["tlscacert"];
@@ -80,6 +90,29 @@ int main(int argc, char** argv) {
             fmt::format("base={},size={}", p.value("base", ""), p.value("size", 0)));
   }
   if (no_live_restore) cfg.live_restore = false;
+  for (auto& r : add_runtimes) {
+    auto eq = r.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == r.size()) {
+      fmt::print(stderr, "berthd: --add-runtime {}: expected name=path\n", r);
+      return 1;
+    }
+    cfg.runtimes[r.substr(0, eq)] = {r.substr(0, eq), r.substr(eq + 1), {}};
+  }
+  // as dockerd, runc is there by name when it is installed
+  if (!cfg.runtimes.count("runc") && !berth::find_in_path("runc").empty())
+    cfg.runtimes["runc"] = {"runc", "runc", {}};
+  for (auto& [name, r] : cfg.runtimes)
+    if (name == berth::shim::kBuiltinRuntime || r.path.empty()) {
+      fmt::print(stderr,
+                 "berthd: runtime {:?}: the name is taken by the built-in runtime, or no path\n",
+                 name);
+      return 1;
+    }
+  if (cfg.default_runtime != berth::shim::kBuiltinRuntime &&
+      !cfg.runtimes.count(cfg.default_runtime)) {
+    fmt::print(stderr, "berthd: default runtime {:?} is not configured\n", cfg.default_runtime);
+    return 1;
+  }
   if (hosts.empty()) hosts.push_back("unix:///run/berth/berth.sock");
   berth::log::configure("", false, log_level == "debug");
   signal(SIGPIPE, SIG_IGN);

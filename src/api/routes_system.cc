@@ -16,6 +16,16 @@ using nlohmann::json;
 
 namespace {
 
+// info's Runtimes: the built-in one and those configured, as dockerd lists them.
+json runtimes_json(const daemon::Config& cfg) {
+  json out = {{shim::kBuiltinRuntime, {{"path", "berth-runtime"}}}};
+  for (auto& [name, r] : cfg.runtimes) {
+    out[name] = {{"path", r.path}};
+    if (!r.args.empty()) out[name]["runtimeArgs"] = r.args;
+  }
+  return out;
+}
+
 bool event_matches(const json& ev, const Filters& f) {
   for (auto& [k, vals] : f) {
     if (vals.empty()) continue;
@@ -166,8 +176,8 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
                  {"Labels", json::array()},
                  {"ExperimentalBuild", false},
                  {"ServerVersion", "0.4.0"},
-                 {"Runtimes", {{"berth", {{"path", "berth-runtime"}}}}},
-                 {"DefaultRuntime", "berth"},
+                 {"Runtimes", runtimes_json(d.config())},
+                 {"DefaultRuntime", d.config().default_runtime},
                  {"Swarm",
                   {{"LocalNodeState", "inactive"},
                    {"NodeID", ""},

@@ -125,4 +125,19 @@ std::string clean_path(std::string_view p) {
   return out;
 }
 
+std::string find_in_path(const std::string& name) {
+  auto runnable = [](const std::string& p) { return access(p.c_str(), X_OK) == 0; };
+  if (name.find('/') != std::string::npos) return runnable(name) ? name : "";
+  const char* path = getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (!dirs.empty()) {
+    auto colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    dirs = colon == std::string_view::npos ? "" : dirs.substr(colon + 1);
+    std::string p = (dir.empty() ? "." : dir) + "/" + name;
+    if (runnable(p)) return p;
+  }
+  return "";
+}
+
 }  // namespace berth

@@ -26,5 +26,7 @@ bool path_exists(const std::string& path);
 std::string path_join(std::string_view a, std::string_view b);
 // Cleans a path lexically: collapses //, . and .. (never above /).
 std::string clean_path(std::string_view p);
+// An executable `name` in $PATH (or `name` itself when it has a slash), else "".
+std::string find_in_path(const std::string& name);
 
 }  // namespace berth

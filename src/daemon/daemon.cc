@@ -132,6 +132,22 @@ Status check_types(const json& body) {
 
 }  // namespace
 
+Result<std::string> Daemon::resolve_runtime(const std::string& name) const {
+  if (name.empty()) return cfg_.default_runtime;
+  if (name == shim::kBuiltinRuntime || cfg_.runtimes.count(name)) return name;
+  return fail(ErrorKind::InvalidArgument, "unknown or invalid runtime name: {}", name);
+}
+
+shim::RuntimeDriver Daemon::runtime_for(const Container& c) const {
+  std::string name = c.host_config.value("Runtime", "");
+  if (name.empty()) name = cfg_.default_runtime;
+  auto it = cfg_.runtimes.find(name);
+  // (a name no longer configured since the container was made: the built-in one)
+  if (it == cfg_.runtimes.end() || it->second.builtin())
+    return shim::RuntimeDriver({shim::kBuiltinRuntime, "", {}}, cfg_.exec_root + "/runtime");
+  return shim::RuntimeDriver(it->second, cfg_.exec_root + "/runtimes/" + name);
+}
+
 Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   auto d = std::unique_ptr<Daemon>(new Daemon());
   d->cfg_ = cfg;
@@ -242,6 +258,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
                 "config cannot be empty in order to create a container");
   json hc = stripped.value("HostConfig", json::object());
   BERTH_TRY(validate_host_config(hc));
+  BERTH_ASSIGN(std::string runtime_name, resolve_runtime(hc.value("Runtime", "")));
   image::Image img;
   {
     auto got = images()->get(image_ref);
@@ -286,6 +303,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   cfg["Image"] = image_ref;
   c->config = cfg;
   if (!hc.contains("NetworkMode") || hc["NetworkMode"] == "") hc["NetworkMode"] = "default";
+  hc["Runtime"] = runtime_name;
   if (!hc.contains("LogConfig") || hc["LogConfig"].is_null() ||
       hc["LogConfig"].value("Type", "") == "")
     hc["LogConfig"] = {{"Type", "json-file"}, {"Config", json::object()}};

@@ -21,6 +21,7 @@
 #include "network/controller.h"
 #include "network/dns_server.h"
 #include "shim/protocol.h"
+#include "shim/runtime_driver.h"
 
 namespace berth::daemon {
 
@@ -31,6 +32,10 @@ struct Config {
   std::string cgroup_parent = "/berth";
   std::string shim_path;  // berth-shim, found next to berthd by default
   bool live_restore = true;
+  // OCI runtimes by name (--add-runtime, daemon.json's "runtimes"), besides the built-in
+  // one; HostConfig.Runtime picks one, default_runtime when it names none.
+  std::map<std::string, shim::RuntimeInfo> runtimes;
+  std::string default_runtime = shim::kBuiltinRuntime;
   network::ControllerConfig net;
 };
 
@@ -117,6 +122,10 @@ class Daemon {
   LockedStore images() { return {images_mu_, *images_}; }
   Events& events() { return events_; }
   const Config& config() const { return cfg_; }
+  // The runtime a container runs under (HostConfig.Runtime), with its state root.
+  shim::RuntimeDriver runtime_for(const Container& c) const;
+  // HostConfig.Runtime at create: "" means the default; unknown names are a 400.
+  Result<std::string> resolve_runtime(const std::string& name) const;
   bool image_in_use(const std::string& image_id);
 
   // At start: reattach to the shims of running containers, record the exits that happened

@@ -140,13 +140,15 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   for (auto& [k, v] : log_cfg.items())
     if (v.is_string()) lopts[k] = v;
   BERTH_ASSIGN(auto lc, logs::parse_log_config(hc_log.value("Type", "json-file"), lopts));
+  shim::RuntimeDriver driver = runtime_for(*c);
+  std::string rt_root = driver.state_root();
   std::vector<std::string> args = {shim,
                                    "--id",
                                    c->id,
                                    "--bundle",
                                    dir,
                                    "--state-root",
-                                   cfg_.exec_root + "/runtime",
+                                   rt_root,
                                    "--dir",
                                    dir,
                                    "--log-path",
@@ -157,6 +159,12 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
                                    std::to_string(lc.max_size),
                                    "--log-max-file",
                                    std::to_string(lc.max_file)};
+  if (!driver.info().builtin()) {
+    BERTH_TRY(mkdir_all(rt_root, 0700));
+    args.insert(args.end(),
+                {"--runtime-name", driver.info().name, "--runtime-path", driver.info().path});
+    for (auto& a : driver.info().args) args.insert(args.end(), {"--runtime-arg", a});
+  }
   if (c->config.value("Tty", false)) args.push_back("--tty");
   if (c->config.value("OpenStdin", false)) args.push_back("--stdin");
   if (c->config.value("StdinOnce", false)) args.push_back("--stdin-once");
@@ -195,9 +203,8 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     // attaches opened before start connect before the process runs: no output is lost
     c->cv.wait_for(l, std::chrono::seconds(2), [&] { return c->attaching == 0; });
   }
-  runtime::StateStore store(cfg_.exec_root + "/runtime");
-  if (auto st = runtime::start_container(store, c->id); !st) {
-    runtime::delete_container(store, c->id, true);
+  if (auto st = driver.start(c->id); !st) {
+    driver.remove(c->id);
     record_failure(st.error());
     return std::unexpected(st.error());
   }
@@ -359,8 +366,7 @@ Status Daemon::kill(const std::string& ref, const std::string& signal) {
       return fail(ErrorKind::Conflict, "Cannot kill container: {}: Container {} is not running",
                   ref, c->id);
   }
-  runtime::StateStore store(cfg_.exec_root + "/runtime");
-  BERTH_TRY(runtime::kill_container(store, c->id, sig, false));
+  BERTH_TRY(runtime_for(*c).kill(c->id, sig));
   emit(*c, "kill", {{"signal", std::to_string(sig)}});
   return ok();
 }
@@ -387,14 +393,14 @@ Result<bool> Daemon::stop(const std::string& ref, std::optional<int> timeout) {
     exits = c->exits;
     save(*c);
   }
-  runtime::StateStore store(cfg_.exec_root + "/runtime");
-  runtime::kill_container(store, c->id, stop_signal(*c), false);
+  shim::RuntimeDriver driver = runtime_for(*c);
+  driver.kill(c->id, stop_signal(*c));
   std::unique_lock<std::mutex> l(c->mu);
   bool done = t < 0 ? (c->cv.wait(l, [&] { return c->exits != exits; }), true)
                     : c->cv.wait_for(l, std::chrono::seconds(t), [&] { return c->exits != exits; });
   if (!done) {
     l.unlock();
-    runtime::kill_container(store, c->id, SIGKILL, false);
+    driver.kill(c->id, SIGKILL);
     l.lock();
     c->cv.wait_for(l, std::chrono::seconds(30), [&] { return c->exits != exits; });
   }
@@ -436,8 +442,7 @@ Status Daemon::pause(const std::string& ref, bool pause) {
     if (!pause && !c->state.paused)
       return fail(ErrorKind::Conflict, "Container {} is not paused", c->id);
   }
-  runtime::StateStore store(cfg_.exec_root + "/runtime");
-  BERTH_TRY(runtime::pause_container(store, c->id, pause));
+  BERTH_TRY(runtime_for(*c).pause(c->id, pause));
   std::lock_guard<std::mutex> l(c->mu);
   c->state.paused = pause;
   c->state.status = pause ? "paused" : "running";
@@ -519,8 +524,7 @@ void Daemon::restore() {
     if (!running && path_exists(shim::socket_path(sdir)) && !path_exists(shim::exit_path(sdir))) {
       // We died between bringing a shim up and starting its process: that container never
       // ran. Deleting it ends the shim; the layer is unmounted like after any exit.
-      runtime::StateStore store(cfg_.exec_root + "/runtime");
-      runtime::delete_container(store, c->id, true);
+      runtime_for(*c).remove(c->id);
       images()->unmount_container_layer(c->id);
     }
     if (running) {

@@ -82,9 +82,7 @@ Result<json> Daemon::update(const std::string& ref, const json& body) {
         {"Name", name}, {"MaximumRetryCount", body["RestartPolicy"].value("MaximumRetryCount", 0)}};
   }
   if (resources && running) {
-    BERTH_ASSIGN(auto res, oci::parse_resources_json(resources_json(hc), "resources"));
-    runtime::StateStore store(cfg_.exec_root + "/runtime");
-    if (auto st = runtime::update_container(store, c->id, res); !st)
+    if (auto st = runtime_for(*c).update(c->id, resources_json(hc)); !st)
       return fail(ErrorKind::Internal, "Cannot update container {}: {}", c->id,
                   st.error().message());
   }

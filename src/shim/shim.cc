@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/io.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "base/time.h"
 #include "oci/spec.h"
 #include "runtime/container.h"
@@ -35,11 +36,33 @@ int status_code(int st) {
   return 255;
 }
 
+// The memory cgroup dirs of `pid` (v1's memory hierarchy, or the v2 one), read from
+// /proc/<pid>/cgroup while it runs: any runtime's layout, hybrids included.
+std::vector<std::string> memory_cgroups(pid_t pid) {
+  std::vector<std::string> dirs;
+  auto text = read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  if (!text) return dirs;
+  for (auto& line : split(*text, '\n')) {
+    auto parts = split(line, ':');
+    if (parts.size() < 3) continue;
+    std::string path = line.substr(parts[0].size() + parts[1].size() + 2);
+    if (parts[0] == "0" && parts[1].empty()) {
+      for (const char* root : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"})
+        if (path_exists(std::string(root) + "/cgroup.controllers")) {
+          dirs.push_back(root + path);
+          break;
+        }
+    } else {
+      for (auto& c : split(parts[1], ','))
+        if (c == "memory") dirs.push_back("/sys/fs/cgroup/memory" + path);
+    }
+  }
+  return dirs;
+}
+
 // Whether the kernel's OOM killer acted in any of the container's memory cgroups.
-bool oom_killed(const runtime::StateStore& store, const std::string& id) {
-  auto st = store.load(id);
-  if (!st) return false;
-  for (auto& [mnt, path] : st->cgroup_paths) {
+bool oom_killed(const std::vector<std::string>& dirs) {
+  for (auto& path : dirs) {
     for (const char* f : {"/memory.oom_control", "/memory.events"}) {
       auto text = read_file(path + f);
       if (!text) continue;
@@ -64,22 +87,6 @@ Result<UniqueFd> listen_at(const std::string& full_path) {
     return sys_fail("bind {}", path);
   if (::listen(fd.get(), 64) < 0) return sys_fail("listen");
   return fd;
-}
-
-// Runs `fn` with fds 0, 1 and 2 pointing at `in`, `out`, `err`: the runtime library gives a
-// container (or exec) process the caller's stdio.
-template <typename F>
-auto with_stdio(int in, int out, int err, F fn) {
-  int saved[3] = {dup(0), dup(1), dup(2)};
-  dup2(in, 0);
-  dup2(out, 1);
-  dup2(err, 2);
-  auto r = fn();
-  for (int i = 0; i < 3; ++i) {
-    dup2(saved[i], i);
-    close(saved[i]);
-  }
-  return r;
 }
 
 struct Pipes {
@@ -123,7 +130,7 @@ struct ExecProc {
 
 class Shim {
  public:
-  Shim(const Config& cfg) : cfg_(cfg), store_(cfg.state_root) {}
+  Shim(const Config& cfg) : cfg_(cfg), runtime_(cfg.runtime, cfg.state_root) {}
 
   Status create(int ready_fd);
   int serve();
@@ -142,7 +149,8 @@ class Shim {
   void broadcast(int stream, std::string_view data);
 
   Config cfg_;
-  runtime::StateStore store_;
+  RuntimeDriver runtime_;
+  std::vector<std::string> memory_cgroups_;  // for the OOM verdict after the exit
   std::unique_ptr<logs::Writer> log_;
   UniqueFd listen_, sigfd_;
   UniqueFd master_;                   // tty
@@ -169,28 +177,16 @@ Status Shim::create(int ready_fd) {
   BERTH_ASSIGN(log_, logs::Writer::open(cfg_.log_path, cfg_.log));
   BERTH_ASSIGN(listen_, listen_at(socket_path(cfg_.dir)));
 
-  runtime::CreateOptions opts;
-  opts.id = cfg_.id;
-  opts.bundle = cfg_.bundle;
-  UniqueFd ours, theirs;
   Pipes p;
+  if (!cfg_.tty) BERTH_TRY(p.make(cfg_.open_stdin));
+  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  Stdio io{p.in_r ? p.in_r.get() : null.get(), p.out_w ? p.out_w.get() : null.get(),
+           p.err_w ? p.err_w.get() : null.get(), cfg_.tty};
+  BERTH_ASSIGN(Started started, runtime_.create(cfg_.id, cfg_.bundle, io, cfg_.dir));
+  init_ = started.pid;
+  memory_cgroups_ = memory_cgroups(init_);
   if (cfg_.tty) {
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
-    ours.reset(sp[0]);
-    theirs.reset(sp[1]);
-    opts.internal_console_sock = theirs.get();
-  }
-  BERTH_TRY(p.make(cfg_.open_stdin && !cfg_.tty));
-  auto pid = with_stdio(p.in_r.get(), p.out_w.get(), p.err_w.get(),
-                        [&] { return runtime::create_container(store_, opts); });
-  if (!pid) return std::unexpected(pid.error());
-  init_ = *pid;
-  if (cfg_.tty) {
-    theirs.reset();
-    BERTH_ASSIGN(int m, runtime::recv_fd(ours.get()));
-    master_.reset(m);
-    fcntl(master_.get(), F_SETFD, FD_CLOEXEC);
+    master_ = std::move(started.console);
   } else {
     stdin_w_ = std::move(p.in_w);
     out_r_ = std::move(p.out_r);
@@ -292,36 +288,23 @@ void Shim::start_exec(Client& c, const nlohmann::json& req) {
   auto e = std::make_unique<ExecProc>();
   e->tty = proc->terminal;
   e->client = &c;
-  runtime::ExecOptions eo;
-  eo.id = cfg_.id;
-  eo.process = *proc;
-  eo.detach = true;
-  Result<pid_t> pid = fail(ErrorKind::Internal, "exec not started");
+  Result<Started> started = fail(ErrorKind::Internal, "exec not started");
+  UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  nlohmann::json process = req.value("process", nlohmann::json::object());
   if (e->tty) {
-    int sp[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-      return fail_exec(126, "socketpair failed");
-    UniqueFd ours(sp[0]), theirs(sp[1]);
-    eo.internal_console_sock = theirs.get();
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    pid = with_stdio(null, null, null, [&] { return runtime::exec_in_container(store_, eo); });
-    close(null);
-    theirs.reset();
-    if (pid) {
-      auto m = runtime::recv_fd(ours.get());
-      if (!m) return fail_exec(126, m.error().message());
-      e->out.reset(*m);
-    }
+    started = runtime_.exec(cfg_.id, process, {null.get(), null.get(), null.get(), true}, cfg_.dir);
+    if (started) e->out = std::move(started->console);
   } else {
     Pipes p;
     if (auto st = p.make(req.value("stdin", false)); !st)
       return fail_exec(126, st.error().message());
-    pid = with_stdio(p.in_r.get(), p.out_w.get(), p.err_w.get(),
-                     [&] { return runtime::exec_in_container(store_, eo); });
+    started = runtime_.exec(cfg_.id, process, {p.in_r.get(), p.out_w.get(), p.err_w.get(), false},
+                            cfg_.dir);
     e->in = std::move(p.in_w);
     e->out = std::move(p.out_r);
     e->err = std::move(p.err_r);
   }
+  Result<pid_t> pid = started ? Result<pid_t>(started->pid) : std::unexpected(started.error());
   if (!pid) {
     std::string m = pid.error().message();
     // Docker reports any exec that could not start as 126, a missing binary included.
@@ -492,10 +475,10 @@ int Shim::serve() {
   log_->flush_partial();
   ExitStatus s;
   s.exit_code = init_code_;
-  s.oom_killed = oom_killed(store_, cfg_.id);
+  s.oom_killed = oom_killed(memory_cgroups_);
   s.finished_at = now_rfc3339();
   write_file_atomic(exit_path(cfg_.dir), s.to_json().dump(), 0644, true);
-  if (auto st = runtime::delete_container(store_, cfg_.id, true); !st)
+  if (auto st = runtime_.remove(cfg_.id); !st)
     log::warn("delete {}: {}", cfg_.id, st.error().message());
   std::string f = frame(kExit, s.to_json().dump());
   for (auto& c : clients_) {
