@@ -4,6 +4,7 @@
 #include "client/go_template.h"
 
 #include <fmt/format.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -301,6 +302,16 @@ Result<Value> Exec::eval_fields(const Arg& node, Value receiver, bool has_args) 
                      fmt::format("{} is not a method but has arguments", name));
     }
     auto it = r->find(name);
+    if (it == r->end()) {
+      // The docker CLI's templates walk Go structs whose fields carry JSON tags ("Path" of
+      // `json:"path"`); the JSON we walk has the tag's spelling. Go's JSON decoding matches
+      // keys without regard to case, so a key that differs only in case is the field.
+      for (auto k = r->begin(); k != r->end(); ++k)
+        if (strcasecmp(k.key().c_str(), name.c_str()) == 0) {
+          it = k;
+          break;
+        }
+    }
     receiver = it == r->end() ? Value{} : child(receiver, *it);
   }
   return receiver;

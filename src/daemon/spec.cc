@@ -255,6 +255,8 @@ json resources_json(const json& hc) {
 
 Result<json> build_spec(const Container& c, const SpecInputs& in) {
   json spec = json::parse(oci::default_spec_json());
+  // what dockerd 20.10 writes: crun 1.8 refuses a version it does not know ("1.2.0")
+  spec["ociVersion"] = "1.0.2-dev";
   const json& cfg = c.config;
   const json& hc = c.host_config;
 

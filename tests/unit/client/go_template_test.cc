@@ -75,6 +75,10 @@ TEST(GoTemplate, Fields) {
   EXPECT_EQ(render("{{.}}", json("plain")), "plain");
   EXPECT_EQ(render("no actions at all"), "no actions at all");
   EXPECT_EQ(render(""), "");
+  // a struct field of the docker CLI ("Path") over its JSON tag's spelling ("path")
+  json info = json::parse(R"({"Runtimes": {"runc": {"path": "runc", "Path2": 1}}})");
+  EXPECT_EQ(render("{{(index .Runtimes \"runc\").Path}}", info), "runc");
+  EXPECT_EQ(render("{{.Runtimes.runc.path}}", info), "runc");
 }
 
 TEST(GoTemplate, MissingAndNull) {
