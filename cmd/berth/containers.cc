@@ -415,6 +415,8 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
 
   auto* port = app.add_subcommand("port", "List port mappings of a container");
   port->add_option("container", *one)->required();
+  auto private_port = std::make_shared<std::string>();
+  port->add_option("private_port", *private_port, "PRIVATE_PORT[/PROTO]");
   port->callback([=] {
     auto r = engine().call("GET", Engine::api("/containers/" + *one + "/json"));
     if (!r || r->status >= 400) {
@@ -422,14 +424,30 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
       return;
     }
     json ports = r->json().value("NetworkSettings", json::object()).value("Ports", json::object());
+    std::string want = *private_port;
+    if (!want.empty() && want.find('/') == std::string::npos) want += "/tcp";
+    bool found = false;
     if (ports.is_object())
-      for (auto& [k, v] : ports.items())
-        if (v.is_array())
-          for (auto& b : v) {
-            std::string ip = b.value("HostIp", "");
-            if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";  // as net.JoinHostPort
-            std::printf("%s -> %s:%s\n", k.c_str(), ip.c_str(), b.value("HostPort", "").c_str());
-          }
+      for (auto& [k, v] : ports.items()) {
+        if (!v.is_array() || (!want.empty() && k != want)) continue;
+        for (auto& b : v) {
+          std::string ip = b.value("HostIp", "");
+          if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";  // as net.JoinHostPort
+          std::string host = ip + ":" + b.value("HostPort", "");
+          // with a port asked for, only the host side, as the docker CLI prints it
+          if (want.empty())
+            std::printf("%s -> %s\n", k.c_str(), host.c_str());
+          else
+            std::printf("%s\n", host.c_str());
+          found = true;
+        }
+      }
+    if (!want.empty() && !found) {
+      std::fprintf(stderr, "Error: No public port '%s' published for %s\n", want.c_str(),
+                   one->c_str());
+      exit_code = 1;
+      return;
+    }
     exit_code = 0;
   });
 }

@@ -54,16 +54,58 @@ json container_summary(daemon::Container& c) {
 
 namespace {
 
+// ps --filter volume=: a volume's name or a mount's destination.
+bool uses_volume(const json& mounts, const std::string& v) {
+  for (auto& m : mounts)
+    if (m.value("Name", "") == v || m.value("Destination", "") == v) return true;
+  return false;
+}
+
+// ps --filter network=: a network's name, or its id or a prefix of it.
+bool on_network(const json& networks, const std::string& v) {
+  for (auto& [name, ep] : networks.items()) {
+    if (name == v) return true;
+    std::string id = ep.value("NetworkID", "");
+    if (!id.empty() && id.starts_with(v)) return true;
+  }
+  return false;
+}
+
+// "80" -> "80/tcp", as ports are keyed.
+std::string port_key(const std::string& v) {
+  return v.find('/') == std::string::npos ? v + "/tcp" : v;
+}
+
+// ps --filter publish= (a host port) / expose= (a container port): "80", "80/udp".
+bool publishes(const json& ports, const std::string& v, bool host_side) {
+  std::string key = port_key(v);
+  std::string port = key.substr(0, key.find('/')), proto = key.substr(key.find('/') + 1);
+  for (auto& p : ports) {
+    if (p.value("Type", "tcp") != proto) continue;
+    const char* side = host_side ? "PublicPort" : "PrivatePort";
+    if (p.contains(side) && std::to_string(p[side].get<int>()) == port) return true;
+  }
+  return false;
+}
+
 Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
   BERTH_ASSIGN(bool all, req.q_bool("all"));
   BERTH_ASSIGN(long long limit, req.q_int("limit", -1));
   BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
   for (auto& [k, v] : f) {
-    static const std::set<std::string> known = {"id",       "name",   "label",  "status",
-                                                "ancestor", "exited", "before", "since"};
+    static const std::set<std::string> known = {"id",     "name",    "label",  "status", "ancestor",
+                                                "exited", "before",  "since",  "volume", "network",
+                                                "health", "publish", "expose", "is-task"};
     if (!known.count(k)) return fail(ErrorKind::InvalidArgument, "invalid filter '{}'", k);
   }
   if (f.count("status") || f.count("exited")) all = true;
+  for (auto& v : f["health"])
+    if (v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
+      return fail(ErrorKind::InvalidArgument, "Unrecognised filter value for health: {}", v);
+  for (auto& v : f["status"])
+    if (v != "created" && v != "restarting" && v != "running" && v != "removing" && v != "paused" &&
+        v != "exited" && v != "dead")
+      return fail(ErrorKind::InvalidArgument, "Unrecognised filter value for status: {}", v);
   std::string before_created, since_created;
   for (auto* key : {"before", "since"}) {
     if (!f.count(key) || f[key].empty()) continue;
@@ -80,7 +122,8 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
     json s = container_summary(*ct);
     bool running, started;
     int exit_code;
-    std::string created, image_id;
+    std::string created, image_id, health;
+    json exposed;
     {
       std::lock_guard<std::mutex> l(ct->mu);
       running = ct->state.running;
@@ -88,6 +131,8 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
       exit_code = ct->state.exit_code;
       created = ct->created;
       image_id = ct->image_id;
+      health = ct->state.health.status;
+      exposed = ct->config.value("ExposedPorts", json::object());
     }
     if (!all && !running) continue;
     std::string name = s["Names"][0];
@@ -112,6 +157,18 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
           any |= created < before_created;
         else if (k == "since")
           any |= created > since_created;
+        else if (k == "volume")
+          any |= uses_volume(s["Mounts"], v);
+        else if (k == "network")
+          any |= on_network(s["NetworkSettings"]["Networks"], v);
+        else if (k == "health")
+          any |= (health.empty() ? "none" : health) == v;
+        else if (k == "publish")
+          any |= publishes(s["Ports"], v, true);
+        else if (k == "expose")
+          any |= publishes(s["Ports"], v, false) || exposed.contains(port_key(v));
+        else if (k == "is-task")
+          any |= v == "false";  // no swarm tasks here
       }
       if (!any) keep = false;
     }

@@ -160,4 +160,37 @@ teardown() { berthd_teardown; }
   run dk events --since "$since" --until "$until" --filter event=die --format '{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'
   [ "$output" = "$(printf 'fa 0\nfb 2')" ]
   dk rm fa fb
+  # volume, network, health, publish, expose
+  dk volume create fvol >/dev/null
+  dk network create fnet >/dev/null
+  dk run -d --name fc -v fvol:/data --network fnet -p 127.0.0.1::80 --expose 81     --health-cmd true --health-interval 1s busybox sleep 1000
+  dk run -d --name fd --network none -v /anon busybox sleep 1000
+  run dk ps --filter volume=fvol --format '{{.Names}}'
+  [ "$output" = fc ]
+  run dk ps --filter volume=/anon --format '{{.Names}}'
+  [ "$output" = fd ]
+  run dk ps --filter network=fnet --format '{{.Names}}'
+  [ "$output" = fc ]
+  netid=$(dk network inspect -f '{{.Id}}' fnet)
+  run dk ps --filter "network=${netid:0:12}" --format '{{.Names}}'
+  [ "$output" = fc ]
+  hostport=$(dk port fc 80/tcp | head -n1 | sed 's/.*://')
+  run dk ps --filter "publish=$hostport" --format '{{.Names}}'
+  [ "$output" = fc ]
+  run dk ps --filter expose=80 --filter expose=81/tcp --format '{{.Names}}'
+  [ "$output" = fc ]
+  run dk ps --filter health=none --format '{{.Names}}'
+  [ "$output" = fd ]
+  for _ in $(seq 50); do
+    [ "$(dk inspect -f '{{.State.Health.Status}}' fc)" = healthy ] && break
+    sleep 0.2
+  done
+  run dk ps --filter health=healthy --format '{{.Names}}'
+  [ "$output" = fc ]
+  run dk ps --filter health=sick
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Unrecognised filter value for health: sick"* ]]
+  dk rm -f -v fc fd >/dev/null
+  dk network rm fnet >/dev/null
+  dk volume rm fvol >/dev/null
 }
