@@ -8,6 +8,8 @@ namespace berth::api {
 
 // A container as GET /containers/json lists it.
 nlohmann::json container_summary(daemon::Container& c);
+// SizeRw and SizeRootFs (ps -s, system df), measured on the container's layer.
+void add_sizes(daemon::Daemon& d, daemon::Container& c, nlohmann::json& summary);
 
 // The request body as JSON: empty is {}, malformed is a 400.
 Result<nlohmann::json> parse_body(Conn& c);

@@ -52,6 +52,17 @@ json container_summary(daemon::Container& c) {
           {"Mounts", daemon::mounts_for_inspect(c.mount_points)}};
 }
 
+void add_sizes(daemon::Daemon& d, daemon::Container& ct, json& summary) {
+  std::string image_id;
+  {
+    std::lock_guard<std::mutex> l(ct.mu);
+    image_id = ct.image_id;
+  }
+  auto sz = d.images()->container_size(ct.id, image_id);
+  summary["SizeRw"] = sz ? sz->rw : 0;
+  summary["SizeRootFs"] = sz ? sz->root_fs : 0;
+}
+
 namespace {
 
 // ps --filter volume=: a volume's name or a mount's destination.
@@ -90,6 +101,7 @@ bool publishes(const json& ports, const std::string& v, bool host_side) {
 
 Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
   BERTH_ASSIGN(bool all, req.q_bool("all"));
+  BERTH_ASSIGN(bool size, req.q_bool("size"));
   BERTH_ASSIGN(long long limit, req.q_int("limit", -1));
   BERTH_ASSIGN(auto f, parse_filters(req.q("filters").value_or("")));
   for (auto& [k, v] : f) {
@@ -173,6 +185,7 @@ Status list_containers(daemon::Daemon& d, Request& req, Conn& c) {
       if (!any) keep = false;
     }
     if (!keep) continue;
+    if (size) add_sizes(d, *ct, s);
     out.push_back(s);
     if (limit > 0 && static_cast<long long>(out.size()) >= limit) break;
   }

@@ -101,7 +101,7 @@ void add_system_routes(Router& r, daemon::Daemon& d) {
     json cs = json::array();
     for (auto& ct : containers) {
       json s = container_summary(*ct);
-      s["SizeRw"] = 0;  // not measured yet
+      add_sizes(d, *ct, s);
       cs.push_back(s);
     }
     out["Containers"] = cs;

@@ -1,4 +1,6 @@
 // Containers' read-write layers: create on an image, mount, diff, export, remove.
+#include <sys/stat.h>
+
 #include "base/file.h"
 #include "image/store.h"
 
@@ -45,6 +47,30 @@ Status Store::remove_container_layer(const std::string& id) {
 Result<std::vector<archive::Change>> Store::container_changes(const std::string& id) {
   BERTH_TRY(need(*md_, id));
   return driver_->changes(id);
+}
+
+Result<Store::ContainerSize> Store::container_size(const std::string& id,
+                                                   const std::string& image_id) {
+  BERTH_TRY(need(*md_, id));
+  ContainerSize s;
+  if (driver_->independent_layers()) {
+    // overlay2: the upper dir holds exactly the container's own files
+    BERTH_ASSIGN(uint64_t n, driver_->size(id));
+    s.rw = static_cast<int64_t>(n);
+  } else {
+    // full-copy drivers (vfs): the files the container added or changed, as Docker counts
+    BERTH_ASSIGN(auto changes, driver_->changes(id));
+    BERTH_ASSIGN(std::string merged, driver_->get(id));
+    for (auto& c : changes) {
+      if (c.kind == archive::Change::Kind::Deleted) continue;
+      struct stat st;
+      if (lstat((merged + c.path).c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) s.rw += st.st_size;
+    }
+    BERTH_TRY(driver_->put(id));
+  }
+  s.root_fs = s.rw;
+  if (auto img = get(image_id)) s.root_fs += img->record.size;
+  return s;
 }
 
 Status Store::export_container(const std::string& id, int out_fd) {

@@ -71,6 +71,11 @@ class Store {
   Result<std::string> mount_container_layer(const std::string& id);  // the merged view
   Status unmount_container_layer(const std::string& id);
   Status remove_container_layer(const std::string& id);
+  // `docker ps -s`: bytes of the RW layer alone (SizeRw) and with its image's (SizeRootFs).
+  struct ContainerSize {
+    int64_t rw = 0, root_fs = 0;
+  };
+  Result<ContainerSize> container_size(const std::string& id, const std::string& image_id);
   // `docker diff`, and `docker export` (the merged view as one flat tar).
   Result<std::vector<archive::Change>> container_changes(const std::string& id);
   Status export_container(const std::string& id, int out_fd);

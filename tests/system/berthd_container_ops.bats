@@ -71,6 +71,14 @@ teardown() { berthd_teardown; }
   run dk system df --format '{{.Type}} {{.TotalCount}} {{.Active}}'
   [[ "$output" == *"Images 1 1"* ]]
   [[ "$output" == *"Containers 1 1"* ]]
+  # sizes: the RW layer's own bytes, and with the image's
+  dk exec r1 sh -c 'head -c 3000000 /dev/zero >/big'
+  run dk ps -s --format '{{.Size}}'
+  [[ "$output" == "3MB (virtual "*MB")" ]]
+  run curl -s --unix-socket "$BT/berth.sock" "http://x/v1.45/containers/json?size=1"
+  [ "$(echo "$output" | jq '.[0].SizeRw >= 3000000 and .[0].SizeRw < 3100000 and .[0].SizeRootFs > .[0].SizeRw')" = true ]
+  run curl -s --unix-socket "$BT/berth.sock" "http://x/v1.45/system/df"
+  [ "$(echo "$output" | jq '.Containers[0].SizeRw >= 3000000')" = true ]
   dk rm -f r1
 }
 

@@ -51,6 +51,28 @@ std::vector<std::string> change_lines(const std::vector<archive::Change>& cs) {
   return out;
 }
 
+// ps -s: the bytes a container wrote, not the image's (vfs copies the whole image into the
+// layer, so its size must come from the changes).
+TEST_P(ContainerLayerCommit, SizeIsTheContainersOwnBytes) {
+  ASSERT_FALSE(import_tree("base", base_tree, "base:1").empty());
+  const std::string c1 = container_id('s');
+  ASSERT_TRUE(store_->create_container_layer(c1, "base:1"));
+  auto m = store_->mount_container_layer(c1);
+  ASSERT_TRUE(m);
+  put_file(*m + "/new", std::string(10000, 'x'));
+  put_file(*m + "/etc/conf", std::string(500, 'y'));
+  ASSERT_EQ(unlink((*m + "/gone").c_str()), 0);
+  auto image = store_->get("base:1");
+  ASSERT_TRUE(image);
+  auto sz = store_->container_size(c1, image->record.id);
+  ASSERT_TRUE(sz) << sz.error().message();
+  EXPECT_GE(sz->rw, 10500);
+  EXPECT_LT(sz->rw, 10500 + 16384);  // overlay2 counts its dirs and whiteout too
+  EXPECT_EQ(sz->root_fs, sz->rw + image->record.size);
+  ASSERT_TRUE(store_->unmount_container_layer(c1));
+  ASSERT_TRUE(store_->remove_container_layer(c1));
+}
+
 TEST_P(ContainerLayerCommit, ChangesCommitExport) {
   std::string base = import_tree("base", base_tree, "base:1");
   ASSERT_FALSE(base.empty());
