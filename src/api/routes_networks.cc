@@ -3,6 +3,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "base/json_fields.h"
 
 namespace berth::api {
 
@@ -62,6 +63,17 @@ void add_network_routes(Router& r, daemon::Daemon& d) {
   });
   r.add("POST", "/networks/create", [&d](Request&, Conn& c) -> Status {
     BERTH_ASSIGN(json body, parse_body(c));
+    if (!body.is_object())
+      return fail(ErrorKind::InvalidArgument,
+                  "json: cannot unmarshal {} into Go value of type network.CreateRequest",
+                  go_json_type(body));
+    for (auto* k : {"Name", "Driver", "Scope"})
+      BERTH_TRY(want_field(body, k, GoType::String, "CreateRequest"));
+    for (auto* k : {"Internal", "Attachable", "Ingress", "EnableIPv6", "CheckDuplicate"})
+      BERTH_TRY(want_field(body, k, GoType::Bool, "CreateRequest"));
+    for (auto* k : {"Options", "Labels"})
+      BERTH_TRY(want_field(body, k, GoType::StringMap, "CreateRequest"));
+    BERTH_TRY(want_field(body, "IPAM", GoType::Object, "CreateRequest", "network.IPAM"));
     BERTH_ASSIGN(auto n, d.networks().create_network(body));
     d.networks().sync_rules();
     d.emit_network(n, "create");

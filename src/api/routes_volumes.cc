@@ -3,6 +3,7 @@
 
 #include "api/filters.h"
 #include "api/routes.h"
+#include "base/json_fields.h"
 
 namespace berth::api {
 
@@ -12,19 +13,9 @@ namespace {
 
 Result<std::map<std::string, std::string>> string_map(const json& body, const char* key) {
   std::map<std::string, std::string> m;
+  BERTH_TRY(want_field(body, key, GoType::StringMap, "CreateOptions"));
   if (!body.contains(key) || body[key].is_null()) return m;
-  if (!body[key].is_object())
-    return fail(ErrorKind::InvalidArgument,
-                "json: cannot unmarshal {} into Go struct field CreateOptions.{} of type "
-                "map[string]string",
-                body[key].type_name(), key);
-  for (auto& [k, v] : body[key].items()) {
-    if (!v.is_string())
-      return fail(ErrorKind::InvalidArgument,
-                  "json: cannot unmarshal {} into Go struct field CreateOptions.{} of type string",
-                  v.type_name(), key);
-    m[k] = v;
-  }
+  for (auto& [k, v] : body[key].items()) m[k] = v;
   return m;
 }
 
@@ -54,11 +45,7 @@ void add_volume_routes(Router& r, daemon::Daemon& d) {
     BERTH_ASSIGN(json body, parse_body(c));
     if (!body.is_object()) return fail(ErrorKind::InvalidArgument, "invalid volume options");
     for (auto* k : {"Name", "Driver"})
-      if (body.contains(k) && !body[k].is_null() && !body[k].is_string())
-        return fail(ErrorKind::InvalidArgument,
-                    "json: cannot unmarshal {} into Go struct field CreateOptions.{} of type "
-                    "string",
-                    body[k].type_name(), k);
+      BERTH_TRY(want_field(body, k, GoType::String, "CreateOptions"));
     BERTH_ASSIGN(auto opts, string_map(body, "DriverOpts"));
     BERTH_ASSIGN(auto labels, string_map(body, "Labels"));
     std::string name = body.value("Name", json("")).is_string() ? body.value("Name", "") : "";

@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "base/file.h"
+#include "base/json_fields.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "base/strings.h"
@@ -80,52 +81,41 @@ void strip_nulls(json& j) {
 
 // Type checks for the fields we read, so a wrong type is a 400 rather than an exception.
 Status check_types(const json& body) {
-  auto want = [&](const json& obj, const char* key, json::value_t t, const char* tname) -> Status {
-    if (!obj.contains(key) || obj[key].is_null()) return ok();
-    auto actual = obj[key].type();
-    bool good = actual == t ||
-                (t == json::value_t::number_integer && (actual == json::value_t::number_unsigned));
-    if (!good)
-      return fail(ErrorKind::InvalidArgument,
-                  "json: cannot unmarshal {} into Go struct field .{} of type {}",
-                  obj[key].type_name(), key, tname);
-    return ok();
+  // dockerd decodes into an anonymous struct: "Go struct field .Cmd"
+  auto want = [](const json& obj, const char* key, GoType t, const char* tname) {
+    return want_field(obj, key, t, "", tname);
   };
-  using V = json::value_t;
+  using V = GoType;
   for (const char* k : {"Hostname", "Domainname", "User", "WorkingDir", "Image", "StopSignal"})
-    BERTH_TRY(want(body, k, V::string, "string"));
+    BERTH_TRY(want(body, k, V::String, "string"));
   for (const char* k :
        {"Tty", "OpenStdin", "StdinOnce", "AttachStdin", "AttachStdout", "AttachStderr"})
-    BERTH_TRY(want(body, k, V::boolean, "bool"));
-  BERTH_TRY(want(body, "Env", V::array, "[]string"));
-  BERTH_TRY(want(body, "Labels", V::object, "map[string]string"));
-  BERTH_TRY(want(body, "HostConfig", V::object, "container.HostConfig"));
+    BERTH_TRY(want(body, k, V::Bool, "bool"));
+  BERTH_TRY(want(body, "Env", V::StringList, "[]string"));
+  BERTH_TRY(want(body, "Labels", V::StringMap, "map[string]string"));
+  BERTH_TRY(want(body, "HostConfig", V::Object, "container.HostConfig"));
   if (body.contains("Healthcheck") && !body["Healthcheck"].is_null()) {
     // checked here: the probe loop reads these once the container runs
-    BERTH_TRY(want(body, "Healthcheck", V::object, "container.HealthConfig"));
+    BERTH_TRY(want(body, "Healthcheck", V::Object, "container.HealthConfig"));
     const json& h = body["Healthcheck"];
-    BERTH_TRY(want(h, "Test", V::array, "[]string"));
+    BERTH_TRY(want_field(h, "Test", V::StringList, "HealthConfig"));
     for (const char* k : {"Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"})
-      BERTH_TRY(want(h, k, V::number_integer, "int64"));
-    for (auto& t : h.value("Test", json::array()))
-      if (!t.is_string())
-        return fail(ErrorKind::InvalidArgument,
-                    "json: cannot unmarshal {} into Go struct field HealthConfig.Test of type "
-                    "string",
-                    t.type_name());
+      BERTH_TRY(want_field(h, k, V::Int64, "HealthConfig"));
   }
   if (body.contains("Cmd") && body["Cmd"].is_string()) return ok();  // strslice accepts both
-  BERTH_TRY(want(body, "Cmd", V::array, "strslice.StrSlice"));
+  BERTH_TRY(want(body, "Cmd", V::List, "strslice.StrSlice"));
   if (body.contains("HostConfig") && body["HostConfig"].is_object()) {
     const json& hc = body["HostConfig"];
     for (const char* k : {"Memory", "NanoCpus", "CpuShares", "CpuQuota", "CpuPeriod", "ShmSize",
                           "MemorySwap", "MemoryReservation", "BlkioWeight", "OomScoreAdj"})
-      BERTH_TRY(want(hc, k, V::number_integer, "int64"));
+      BERTH_TRY(want(hc, k, V::Int64, "int64"));
     for (const char* k :
          {"Binds", "CapAdd", "CapDrop", "Ulimits", "Devices", "Mounts", "SecurityOpt"})
-      BERTH_TRY(want(hc, k, V::array, "[]"));
+      BERTH_TRY(want(hc, k, V::List, "[]"));
     for (const char* k : {"Privileged", "ReadonlyRootfs", "AutoRemove", "Init"})
-      BERTH_TRY(want(hc, k, V::boolean, "bool"));
+      BERTH_TRY(want(hc, k, V::Bool, "bool"));
+    for (const char* k : {"NetworkMode", "Runtime", "CgroupParent", "IpcMode", "PidMode"})
+      BERTH_TRY(want(hc, k, V::String, "string"));
   }
   return ok();
 }

@@ -1,5 +1,6 @@
 #include "daemon/exec.h"
 
+#include "base/json_fields.h"
 #include "daemon/spec.h"
 #include "runtime/names.h"
 
@@ -43,30 +44,16 @@ Status validate_exec_config(const json& config) {
   if (!config.is_object())
     return fail(ErrorKind::InvalidArgument,
                 "json: cannot unmarshal {} into Go value of type container.ExecOptions",
-                config.type_name());
-  auto want = [&](const char* key, json::value_t t, const char* tname) -> Status {
-    if (!config.contains(key) || config[key].is_null()) return ok();
-    if (config[key].type() != t)
-      return fail(ErrorKind::InvalidArgument,
-                  "json: cannot unmarshal {} into Go struct field ExecOptions.{} of type {}",
-                  config[key].type_name(), key, tname);
-    return ok();
-  };
-  using V = json::value_t;
+                go_json_type(config));
   for (const char* k : {"User", "WorkingDir", "DetachKeys"})
-    BERTH_TRY(want(k, V::string, "string"));
+    BERTH_TRY(want_field(config, k, GoType::String, "ExecOptions"));
   for (const char* k : {"Tty", "AttachStdin", "AttachStdout", "AttachStderr", "Privileged"})
-    BERTH_TRY(want(k, V::boolean, "bool"));
-  for (const char* k : {"Env", "Cmd"}) BERTH_TRY(want(k, V::array, "[]string"));
+    BERTH_TRY(want_field(config, k, GoType::Bool, "ExecOptions"));
+  for (const char* k : {"Env", "Cmd"})
+    BERTH_TRY(want_field(config, k, GoType::StringList, "ExecOptions"));
   json cmd = config.value("Cmd", json::array());
   if (cmd.is_null() || cmd.empty())
     return fail(ErrorKind::InvalidArgument, "No exec command specified");
-  for (auto* k : {"Cmd", "Env"})
-    for (auto& v : config.value(k, json::array()))
-      if (!v.is_string())
-        return fail(ErrorKind::InvalidArgument,
-                    "json: cannot unmarshal {} into Go struct field ExecOptions.{} of type string",
-                    v.type_name(), k);
   return ok();
 }
 

@@ -1,5 +1,6 @@
 // POST /containers/{id}/update: new resource limits (applied to a running container's
 // cgroup at once) and a new restart policy.
+#include "base/json_fields.h"
 #include "daemon/daemon.h"
 #include "daemon/spec.h"
 #include "oci/spec.h"
@@ -47,10 +48,7 @@ Result<json> Daemon::update(const std::string& ref, const json& body) {
     if (!body.contains(name) || body[name].is_null()) continue;
     const json& v = body[name];
     bool number = type == json::value_t::number_integer;
-    if (number ? !v.is_number_integer() : !v.is_string())
-      return fail(ErrorKind::InvalidArgument,
-                  "json: cannot unmarshal {} into Go struct field UpdateConfig.{} of type {}",
-                  v.type_name(), name, number ? "int64" : "string");
+    BERTH_TRY(want_field(body, name, number ? GoType::Int64 : GoType::String, "UpdateConfig"));
     // zero leaves a limit as it is, as in Docker
     if (number && v.get<int64_t>() == 0) continue;
     if (number && name != std::string("MemorySwap") && name != std::string("PidsLimit") &&
