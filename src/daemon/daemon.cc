@@ -187,8 +187,9 @@ std::string Daemon::shim_dir(const std::string& id) const {
   return cfg_.exec_root + "/containers/" + id;
 }
 
-Status Daemon::save(const Container& c) {
-  return write_file_atomic(container_dir(c.id) + "/config.v2.json", c.to_disk().dump(), 0600, true);
+Status Daemon::save(const Container& c, bool durable) {
+  return write_file_atomic(container_dir(c.id) + "/config.v2.json", c.to_disk().dump(), 0600,
+                           durable);
 }
 
 void Daemon::emit(const Container& c, const std::string& action,

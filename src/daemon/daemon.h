@@ -137,7 +137,11 @@ class Daemon {
 
  private:
   Daemon() = default;
-  Status save(const Container& c);
+  // The record on disk. Run-state changes (started, exited, paused, health) are not fsynced:
+  // a crash of berthd keeps them (the page cache survives it) and after a power loss no
+  // container is running anyway, which restore() finds out; what users asked to be kept
+  // (create, rename, update, networks) is.
+  Status save(const Container& c, bool durable = true);
   Result<bool> start_locked(const std::shared_ptr<Container>& c);
   void monitor(std::shared_ptr<Container> c);
   void on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus& st);

@@ -139,7 +139,7 @@ void Daemon::start_health(const std::shared_ptr<Container>& c, bool fresh) {
           if (++h.failing_streak >= retries) h.status = "unhealthy";
         }
         if (h.status != before) changed = h.status;
-        save(*c);
+        save(*c, false);
       }
       if (!changed.empty()) emit(*c, "health_status: " + changed);
     }

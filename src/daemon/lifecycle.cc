@@ -95,7 +95,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
                           m.find("no such file or directory") != std::string::npos)
                              ? 127
                              : (m.find("permission denied") != std::string::npos ? 126 : 128);
-    save(*c);
+    save(*c, false);
     // as an exit for its waiters: `docker run` waits for the next exit before it starts
     c->exits++;
     c->cv.notify_all();
@@ -224,7 +224,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     c->state.started_at = now_rfc3339();
     c->has_been_started = true;
     c->manually_stopped = false;
-    save(*c);
+    save(*c, false);
   }
   emit(*c, "start");
   std::thread([this, c] { monitor(c); }).detach();
@@ -307,7 +307,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
       c->state.restarting = true;
       c->state.status = "restarting";
     }
-    save(*c);
+    save(*c, false);
   }
   { images()->unmount_container_layer(c->id); }
   release_volumes(c->mount_points);  // fixed after create: no lock needed to read
@@ -446,7 +446,7 @@ Status Daemon::pause(const std::string& ref, bool pause) {
   std::lock_guard<std::mutex> l(c->mu);
   c->state.paused = pause;
   c->state.status = pause ? "paused" : "running";
-  save(*c);
+  save(*c, false);
   emit(*c, pause ? "pause" : "unpause");
   return ok();
 }

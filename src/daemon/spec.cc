@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -77,14 +78,25 @@ Result<std::vector<std::string>> capabilities(const json& hc) {
 Result<std::optional<json>> seccomp_filter(const std::string& choice,
                                            const std::vector<std::string>& caps) {
   if (choice == "unconfined") return std::optional<json>();
-  json profile = default_seccomp_profile();
-  if (!choice.empty() && choice != "builtin" && choice != "default") {
-    profile = json::parse(choice, nullptr, false);
-    if (profile.is_discarded())
-      return fail(ErrorKind::InvalidArgument,
-                  "decoding seccomp profile failed: the profile is not valid JSON");
+  bool builtin = choice.empty() || choice == "builtin" || choice == "default";
+  // The default profile for a capability set is the same every time: converted once (twice
+  // per container otherwise, at create and at start).
+  static std::mutex mu;
+  static std::map<std::vector<std::string>, json> builtin_for_caps;
+  if (builtin) {
+    std::lock_guard<std::mutex> l(mu);
+    if (auto it = builtin_for_caps.find(caps); it != builtin_for_caps.end())
+      return std::optional<json>(it->second);
   }
+  json profile = builtin ? default_seccomp_profile() : json::parse(choice, nullptr, false);
+  if (profile.is_discarded())
+    return fail(ErrorKind::InvalidArgument,
+                "decoding seccomp profile failed: the profile is not valid JSON");
   BERTH_ASSIGN(json oci, seccomp_to_oci(profile, SeccompTarget::host(caps)));
+  if (builtin) {
+    std::lock_guard<std::mutex> l(mu);
+    builtin_for_caps.emplace(caps, oci);
+  }
   return std::optional<json>(std::move(oci));
 }
 

@@ -21,11 +21,9 @@ Status Store::create_container_layer(const std::string& id, const std::string& i
   BERTH_ASSIGN(auto existing, md_->container_layer(id));
   if (existing || driver_->exists(id))
     return fail(ErrorKind::Conflict, "container layer {} already exists", id);
-  BERTH_TRY(layers_->create_rw(id, img.record.top_chain));
-  // The row comes last: a crash before it leaks a layer rather than over-releasing its parent.
-  auto st = md_->put_container_layer(ContainerLayerRecord{id, img.record.id, img.record.top_chain});
-  if (!st) (void)layers_->remove_rw(id, img.record.top_chain);
-  return st;
+  return layers_->create_rw(id, img.record.top_chain, [&] {
+    return md_->put_container_layer(ContainerLayerRecord{id, img.record.id, img.record.top_chain});
+  });
 }
 
 Result<std::string> Store::mount_container_layer(const std::string& id) {
@@ -40,8 +38,7 @@ Status Store::unmount_container_layer(const std::string& id) {
 
 Status Store::remove_container_layer(const std::string& id) {
   BERTH_ASSIGN(ContainerLayerRecord rec, need(*md_, id));
-  BERTH_TRY(layers_->remove_rw(id, rec.parent_chain));
-  return md_->delete_container_layer(id);
+  return layers_->remove_rw(id, rec.parent_chain, [&] { return md_->delete_container_layer(id); });
 }
 
 Result<std::vector<archive::Change>> Store::container_changes(const std::string& id) {

@@ -250,6 +250,10 @@ Status LayerStore::retain(const std::string& chain_id) {
 
 Status LayerStore::release(const std::string& chain_id) {
   std::lock_guard lock(mu_);
+  return release_locked(chain_id);
+}
+
+Status LayerStore::release_locked(const std::string& chain_id) {
   std::string chain = chain_id;
   while (!chain.empty()) {
     BERTH_ASSIGN(int64_t refs, md_.ref_layer(chain, -1));
@@ -263,22 +267,29 @@ Status LayerStore::release(const std::string& chain_id) {
   return ok();
 }
 
-Status LayerStore::create_rw(const std::string& rw_id, const std::string& parent_chain) {
-  std::string parent_cache;
-  {
-    std::lock_guard lock(mu_);
-    BERTH_ASSIGN(parent_cache, cache_id_of(parent_chain));
+Status LayerStore::create_rw(const std::string& rw_id, const std::string& parent_chain,
+                             const std::function<Status()>& record) {
+  // The lock keeps the parent from being released between the dir and the reference; a
+  // crash between them leaves only an unreferenced dir.
+  std::lock_guard lock(mu_);
+  BERTH_ASSIGN(std::string parent_cache, cache_id_of(parent_chain));
+  BERTH_TRY(driver_.create(rw_id, parent_cache, true));
+  auto st = md_.db().transaction([&]() -> Status {
     if (!parent_chain.empty()) BERTH_TRY(md_.ref_layer(parent_chain, 1));
-  }
-  auto st = driver_.create(rw_id, parent_cache, true);
-  if (!st && !parent_chain.empty()) (void)release(parent_chain);
+    return record();
+  });
+  if (!st) (void)driver_.remove(rw_id);
   return st;
 }
 
-Status LayerStore::remove_rw(const std::string& rw_id, const std::string& parent_chain) {
+Status LayerStore::remove_rw(const std::string& rw_id, const std::string& parent_chain,
+                             const std::function<Status()>& forget) {
+  std::lock_guard lock(mu_);
   if (driver_.exists(rw_id)) BERTH_TRY(driver_.remove(rw_id));
-  if (!parent_chain.empty()) return release(parent_chain);
-  return ok();
+  return md_.db().transaction([&]() -> Status {
+    BERTH_TRY(forget());
+    return parent_chain.empty() ? ok() : release_locked(parent_chain);
+  });
 }
 
 }  // namespace berth::image

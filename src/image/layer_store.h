@@ -57,15 +57,20 @@ class LayerStore {
   // Drops one reference; a layer nobody holds is removed, then its parent is released.
   Status release(const std::string& chain_id);
 
-  // A container's read-write layer on top of an image's top layer ("" for none).
-  Status create_rw(const std::string& rw_id, const std::string& parent_chain);
-  Status remove_rw(const std::string& rw_id, const std::string& parent_chain);
+  // A container's read-write layer on top of an image's top layer ("" for none). `record`
+  // (the container layer's row) commits in one transaction with the parent's reference, and
+  // `forget` with its release: one fsync of the metadata each, not two.
+  Status create_rw(const std::string& rw_id, const std::string& parent_chain,
+                   const std::function<Status()>& record);
+  Status remove_rw(const std::string& rw_id, const std::string& parent_chain,
+                   const std::function<Status()>& forget);
 
   storage::Driver& driver() { return driver_; }
   content::Store& blobs() { return blobs_; }
   Metadata& metadata() { return md_; }
 
  private:
+  Status release_locked(const std::string& chain_id);  // with mu_ held
   Result<std::string> cache_id_of(const std::string& chain_id);
   Metadata& md_;
   storage::Driver& driver_;

@@ -477,7 +477,9 @@ int Shim::serve() {
   s.exit_code = init_code_;
   s.oom_killed = oom_killed(memory_cgroups_);
   s.finished_at = now_rfc3339();
-  write_file_atomic(exit_path(cfg_.dir), s.to_json().dump(), 0644, true);
+  // under the exec root (a tmpfs in production, gone at reboot): berthd reads it, also after
+  // its own crash, which the page cache survives
+  write_file_atomic(exit_path(cfg_.dir), s.to_json().dump(), 0644, false);
   if (auto st = runtime_.remove(cfg_.id); !st)
     log::warn("delete {}: {}", cfg_.id, st.error().message());
   std::string f = frame(kExit, s.to_json().dump());
