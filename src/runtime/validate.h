@@ -6,8 +6,8 @@
 
 namespace berth::runtime {
 
-// sysctls allowed for the namespaces in use, rlimit and capability names (the seccomp profile: prepare_seccomp),
-// namespace paths that exist. Errors name the field.
+// sysctls allowed for the namespaces in use, rlimit and capability names, namespace paths
+// that exist (the seccomp profile: prepare_seccomp). Errors name the field.
 Status validate_for_host(const oci::Spec& spec);
 
 // runc's sysctl rule: namespaced keys only, each needing its namespace.

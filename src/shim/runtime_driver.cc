@@ -57,6 +57,29 @@ std::string logged_error(const std::string& log_file) {
   return last;
 }
 
+// The built-in runtime's create or exec, in process: the process gets `io` as its stdio, and a
+// tty's master comes back over a socketpair whose end `console_sock` names for the call.
+template <typename Call>
+Result<Started> start_builtin(const Stdio& io, int& console_sock, Call call) {
+  Started s;
+  UniqueFd ours, theirs;
+  if (io.tty) {
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
+    ours.reset(sp[0]);
+    theirs.reset(sp[1]);
+    console_sock = theirs.get();
+  }
+  BERTH_ASSIGN(s.pid, with_stdio(io, call));
+  if (io.tty) {
+    theirs.reset();
+    BERTH_ASSIGN(int m, runtime::recv_fd(ours.get()));
+    fcntl(m, F_SETFD, FD_CLOEXEC);
+    s.console.reset(m);
+  }
+  return s;
+}
+
 Result<pid_t> read_pid_file(const std::string& path) {
   BERTH_ASSIGN(std::string text, read_file(path));
   auto n = parse_int(trim(text));
@@ -173,29 +196,15 @@ struct CallLog {
 
 Result<Started> RuntimeDriver::create(const std::string& id, const std::string& bundle,
                                       const Stdio& io, const std::string& work_dir) const {
-  Started s;
   if (rt_.builtin()) {
     runtime::StateStore store(root_);
     runtime::CreateOptions opts;
     opts.id = id;
     opts.bundle = bundle;
-    UniqueFd ours, theirs;
-    if (io.tty) {
-      int sp[2];
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
-      ours.reset(sp[0]);
-      theirs.reset(sp[1]);
-      opts.internal_console_sock = theirs.get();
-    }
-    BERTH_ASSIGN(s.pid, with_stdio(io, [&] { return runtime::create_container(store, opts); }));
-    if (io.tty) {
-      theirs.reset();
-      BERTH_ASSIGN(int m, runtime::recv_fd(ours.get()));
-      fcntl(m, F_SETFD, FD_CLOEXEC);
-      s.console.reset(m);
-    }
-    return s;
+    return start_builtin(io, opts.internal_console_sock,
+                         [&] { return runtime::create_container(store, opts); });
   }
+  Started s;
   std::string pid_file = work_dir + "/init.pid";
   std::vector<std::string> cmd = {"create", "--bundle", bundle, "--pid-file", pid_file};
   ConsoleSocket console;
@@ -215,7 +224,6 @@ Result<Started> RuntimeDriver::create(const std::string& id, const std::string& 
 
 Result<Started> RuntimeDriver::exec(const std::string& id, const json& process, const Stdio& io,
                                     const std::string& work_dir) const {
-  Started s;
   if (rt_.builtin()) {
     runtime::StateStore store(root_);
     BERTH_ASSIGN(auto proc, oci::parse_process(process, "process"));
@@ -223,23 +231,10 @@ Result<Started> RuntimeDriver::exec(const std::string& id, const json& process, 
     eo.id = id;
     eo.process = std::move(proc);
     eo.detach = true;
-    UniqueFd ours, theirs;
-    if (io.tty) {
-      int sp[2];
-      if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
-      ours.reset(sp[0]);
-      theirs.reset(sp[1]);
-      eo.internal_console_sock = theirs.get();
-    }
-    BERTH_ASSIGN(s.pid, with_stdio(io, [&] { return runtime::exec_in_container(store, eo); }));
-    if (io.tty) {
-      theirs.reset();
-      BERTH_ASSIGN(int m, runtime::recv_fd(ours.get()));
-      fcntl(m, F_SETFD, FD_CLOEXEC);
-      s.console.reset(m);
-    }
-    return s;
+    return start_builtin(io, eo.internal_console_sock,
+                         [&] { return runtime::exec_in_container(store, eo); });
   }
+  Started s;
   // each exec gets its own files: several can start at once
   std::string tag = random_hex(8);
   std::string dir = work_dir + "/exec-" + tag;
