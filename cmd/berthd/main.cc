@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "api/routes.h"
@@ -10,6 +11,27 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "tls/tls.h"
+
+namespace {
+
+// One field of an object in daemon.json (a runtime, an address pool); the first key of the
+// wrong type is remembered as `bad_key` (named by its section).
+template <typename T>
+void take_from(const nlohmann::json& obj, const char* key, T& out, std::string& bad_key,
+               const char* section) {
+  if (!obj.is_object()) {
+    if (bad_key.empty()) bad_key = section;
+    return;
+  }
+  if (!obj.contains(key)) return;
+  try {
+    out = obj[key].get<T>();
+  } catch (const nlohmann::json::exception&) {
+    if (bad_key.empty()) bad_key = std::string(section) + "." + key;
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   berth::daemon::Config cfg;
@@ -59,35 +81,55 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "unable to configure the daemon: {}: invalid JSON\n", config_file);
       return 1;
     }
-    if (!app.count("--data-root") && j.contains("data-root")) cfg.data_root = j["data-root"];
-    if (!app.count("--exec-root") && j.contains("exec-root")) cfg.exec_root = j["exec-root"];
-    if (!app.count("--storage-driver") && j.contains("storage-driver"))
-      cfg.storage_driver = j["storage-driver"];
-    if (hosts.empty() && j.contains("hosts")) hosts = j["hosts"].get<std::vector<std::string>>();
-    if (j.contains("live-restore")) cfg.live_restore = j["live-restore"];
-    if (!app.count("--default-runtime") && j.contains("default-runtime"))
-      cfg.default_runtime = j["default-runtime"];
-    if (j.contains("runtimes") && j["runtimes"].is_object())
-      for (auto& [name, r] : j["runtimes"].items())
-        cfg.runtimes[name] = {name, r.value("path", ""),
-                              r.value("runtimeArgs", std::vector<std::string>{})};
-    if (!app.count("--tls") && j.contains("tls")) use_tls = j["tls"];
-    if (!app.count("--tlsverify") && j.contains("tlsverify")) tls_verify = j["tlsverify"];
-    if (!app.count("--tlscacert") && j.contains("tlscacert")) tls.ca_file = j["tlscacert"];
-    if (!app.count("--tlscert") && j.contains("tlscert")) tls.cert_file = j["tlscert"];
-    if (!app.count("--tlskey") && j.contains("tlskey")) tls.key_file = j["tlskey"];
-    if (!app.count("--bridge") && j.contains("bridge")) cfg.net.bridge = j["bridge"];
-    if (!app.count("--bip") && j.contains("bip")) cfg.net.bip = j["bip"];
-    if (!app.count("--fixed-cidr") && j.contains("fixed-cidr"))
-      cfg.net.fixed_cidr = j["fixed-cidr"];
-    if (!app.count("--mtu") && j.contains("mtu")) cfg.net.mtu = j["mtu"];
-    if (!app.count("--ipv6") && j.contains("ipv6")) cfg.net.ipv6 = j["ipv6"];
-    if (!app.count("--fixed-cidr-v6") && j.contains("fixed-cidr-v6"))
-      cfg.net.fixed_cidr_v6 = j["fixed-cidr-v6"];
-    if (!app.count("--default-address-pool") && j.contains("default-address-pools"))
-      for (auto& p : j["default-address-pools"])
-        cfg.net.default_address_pools.push_back(
-            fmt::format("base={},size={}", p.value("base", ""), p.value("size", 0)));
+    // Each key with the type dockerd's Config gives it; a flag on the command line wins.
+    std::string bad_key;
+    auto take = [&](const char* key, auto& out, const char* flag = nullptr) {
+      if (!j.contains(key) || (flag && app.count(flag))) return;
+      try {
+        out = j[key].get<std::decay_t<decltype(out)>>();
+      } catch (const nlohmann::json::exception&) {
+        if (bad_key.empty()) bad_key = key;
+      }
+    };
+    take("data-root", cfg.data_root, "--data-root");
+    take("exec-root", cfg.exec_root, "--exec-root");
+    take("storage-driver", cfg.storage_driver, "--storage-driver");
+    if (hosts.empty()) take("hosts", hosts);
+    take("live-restore", cfg.live_restore);
+    take("default-runtime", cfg.default_runtime, "--default-runtime");
+    std::map<std::string, nlohmann::json> runtimes;
+    take("runtimes", runtimes);
+    for (auto& [name, r] : runtimes) {
+      berth::shim::RuntimeInfo info{name, "", {}};
+      take_from(r, "path", info.path, bad_key, "runtimes");
+      take_from(r, "runtimeArgs", info.args, bad_key, "runtimes");
+      cfg.runtimes[name] = info;
+    }
+    take("tls", use_tls, "--tls");
+    take("tlsverify", tls_verify, "--tlsverify");
+    take("tlscacert", tls.ca_file, "--tlscacert");
+    take("tlscert", tls.cert_file, "--tlscert");
+    take("tlskey", tls.key_file, "--tlskey");
+    take("bridge", cfg.net.bridge, "--bridge");
+    take("bip", cfg.net.bip, "--bip");
+    take("fixed-cidr", cfg.net.fixed_cidr, "--fixed-cidr");
+    take("mtu", cfg.net.mtu, "--mtu");
+    take("ipv6", cfg.net.ipv6, "--ipv6");
+    take("fixed-cidr-v6", cfg.net.fixed_cidr_v6, "--fixed-cidr-v6");
+    std::vector<nlohmann::json> pools;
+    take("default-address-pools", pools, "--default-address-pool");
+    for (auto& p : pools) {
+      std::string base;
+      int size = 0;
+      take_from(p, "base", base, bad_key, "default-address-pools");
+      take_from(p, "size", size, bad_key, "default-address-pools");
+      cfg.net.default_address_pools.push_back(fmt::format("base={},size={}", base, size));
+    }
+    if (!bad_key.empty()) {
+      fmt::print(stderr, "unable to configure the daemon with file {}: {:?} has the wrong type\n",
+                 config_file, bad_key);
+      return 1;
+    }
   }
   if (no_live_restore) cfg.live_restore = false;
   for (auto& r : add_runtimes) {

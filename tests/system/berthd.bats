@@ -208,3 +208,15 @@ teardown() { berthd_teardown; }
   dk network rm fnet >/dev/null
   dk volume rm fvol >/dev/null
 }
+
+@test "daemon.json: a key of the wrong type stops berthd before it makes anything, naming the key" {
+  for cfg in '{"mtu":"big"}' '{"runtimes":{"x":{"path":5}}}' '{"default-address-pools":[{"base":"10.99.0.0/16","size":"24"}]}'; do
+    echo "$cfg" >"$BT/daemon.json"
+    run timeout 10 "$BERTH_BUILD/cmd/berthd" --config-file "$BT/daemon.json" --data-root "$BT/dj" \
+      --exec-root "$BT/dj-exec" -H "unix://$BT/dj.sock" --bridge "$BT_BRIDGE-x"
+    [ "$status" -eq 1 ]
+    [[ "$output" == "unable to configure the daemon with file $BT/daemon.json: "*" has the wrong type" ]]
+    [ ! -e "$BT/dj" ] && [ ! -e "$BT/dj.sock" ]
+  done
+  [[ "$output" == *'"default-address-pools.size"'* ]]
+}
