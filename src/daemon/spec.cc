@@ -225,6 +225,14 @@ Status validate_host_config(const json& hc) {
   if (!hc.value("Privileged", false)) BERTH_TRY(seccomp_filter(sec.seccomp, caps));
   BERTH_TRY(rlimits(hc));
   BERTH_TRY(validate_mounts(hc));
+  auto positive = [&](const char* k) {
+    return hc.contains(k) && hc[k].is_number_integer() && hc[k].get<int64_t>() > 0;
+  };
+  for (const char* k : {"CpuPeriod", "CpuQuota"})
+    if (positive("NanoCpus") && positive(k))
+      return fail(ErrorKind::InvalidArgument,
+                  "Conflicting options: Nano CPUs and {} cannot both be set",
+                  std::string_view(k) == "CpuPeriod" ? "CPU Period" : "CPU Quota");
   std::string rp = hc.value("RestartPolicy", json::object()).value("Name", "");
   if (!rp.empty() && rp != "no" && rp != "always" && rp != "on-failure" && rp != "unless-stopped")
     return fail(ErrorKind::InvalidArgument, "invalid restart policy '{}'", rp);

@@ -30,6 +30,32 @@ const std::vector<std::pair<const char*, json::value_t>>& updatable() {
   return fields;
 }
 
+// NanoCpus sets the CFS period and quota itself: a request may not give both, nor change
+// one kind when the container has the other (Docker's messages).
+Status check_cpu_conflicts(const json& req, const json& had) {
+  auto set = [](const json& j, const char* k) {
+    return j.contains(k) && j[k].is_number_integer() && j[k].get<int64_t>() > 0;
+  };
+  if (set(req, "NanoCpus") && set(req, "CpuPeriod"))
+    return fail(ErrorKind::InvalidArgument,
+                "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+  if (set(req, "NanoCpus") && set(req, "CpuQuota"))
+    return fail(ErrorKind::InvalidArgument,
+                "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+  auto conflict = [](const char* what) {
+    return fail(ErrorKind::Conflict, "Conflicting options: {}", what);
+  };
+  if (set(req, "NanoCpus") && set(had, "CpuPeriod"))
+    return conflict("Nano CPUs cannot be updated as CPU Period has already been set");
+  if (set(req, "NanoCpus") && set(had, "CpuQuota"))
+    return conflict("Nano CPUs cannot be updated as CPU Quota has already been set");
+  if (set(req, "CpuPeriod") && set(had, "NanoCpus"))
+    return conflict("CPU Period cannot be updated as NanoCPUs has already been set");
+  if (set(req, "CpuQuota") && set(had, "NanoCpus"))
+    return conflict("CPU Quota cannot be updated as NanoCPUs has already been set");
+  return ok();
+}
+
 }  // namespace
 
 Result<json> Daemon::update(const std::string& ref, const json& body) {
@@ -43,6 +69,7 @@ Result<json> Daemon::update(const std::string& ref, const json& body) {
     hc = c->host_config;
     running = c->state.running;
   }
+  const json old = hc;
   bool resources = false;
   for (auto& [name, type] : updatable()) {
     if (!body.contains(name) || body[name].is_null()) continue;
@@ -57,12 +84,7 @@ Result<json> Daemon::update(const std::string& ref, const json& body) {
     hc[name] = v;
     resources = true;
   }
-  if (body.contains("NanoCpus") && hc.value("NanoCpus", int64_t{0}) > 0 &&
-      (hc.value("CpuQuota", int64_t{0}) > 0 || hc.value("CpuPeriod", int64_t{0}) > 0) &&
-      body.value("CpuQuota", int64_t{0}) == 0 && body.value("NanoCpus", int64_t{0}) > 0)
-    return fail(
-        ErrorKind::InvalidArgument,
-        "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  BERTH_TRY(check_cpu_conflicts(body, old));
   if (hc.value("Memory", int64_t{0}) > 0 && hc.value("MemorySwap", int64_t{0}) > 0 &&
       hc["MemorySwap"].get<int64_t>() < hc["Memory"].get<int64_t>())
     return fail(ErrorKind::InvalidArgument,

@@ -190,6 +190,18 @@ cgroup_file() {  # PID V1_CONTROLLER FILE_V1 FILE_V2
   run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -X POST \
     -H 'Content-Type: application/json' -d '{"Memory":"lots"}' http://x/v1.45/containers/up1/update
   [[ "$output" == *"cannot unmarshal string"*' 400' ]]
+  # --cpus sets the CFS quota itself: Docker's conflicts, at create and at update
+  dk run -d --name up3 --network none --cpus 0.5 busybox sleep 1000
+  run dk update --cpu-quota 80000 up3
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set"* ]]
+  dk update --cpus 0.8 up3
+  pid3=$(dk inspect -f '{{.State.Pid}}' up3)
+  [[ "$(cgroup_file "$pid3" cpu cpu.cfs_quota_us cpu.max)" == 80000* ]]
+  run curl -s -w ' %{http_code}' --unix-socket "$BT/berth.sock" -X POST -H 'Content-Type: application/json' \
+    -d '{"Image":"busybox","HostConfig":{"NanoCpus":1000000000,"CpuPeriod":50000}}' http://x/v1.45/containers/create
+  [ "$output" = '{"message":"Conflicting options: Nano CPUs and CPU Period cannot both be set"} 400' ]
+  dk rm -f up3
   # the management form
   run dk container ls --format '{{.Names}}' --filter name=up1
   [ "$output" = up1 ]
