@@ -1,4 +1,5 @@
 // berthd: the Docker Engine API over the image store, the runtime and per-container shims.
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -198,6 +199,9 @@ int main(int argc, char** argv) {
     }
   }
   (*d)->restore();
+  // Opening the stores and restoring containers leave freed heap behind; give it back before
+  // berthd settles into serving.
+  malloc_trim(0);
   berth::write_file_atomic(pidfile, std::to_string(getpid()) + "\n", 0644, false);
 
   sigset_t set;
