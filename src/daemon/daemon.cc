@@ -11,6 +11,7 @@
 #include "base/random.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "daemon/links.h"
 #include "daemon/mount_points.h"
 #include "daemon/spec.h"
 #include "logs/log_file.h"
@@ -428,13 +429,34 @@ bool Daemon::image_in_use(const std::string& image_id) {
 
 Status Daemon::rename(const std::string& ref, const std::string& new_name) {
   BERTH_ASSIGN(auto c, get(ref));
-  std::lock_guard<std::mutex> l(mu_);
-  std::string old = c->name;
-  BERTH_ASSIGN(std::string n, reserve_name(new_name, c->id));
-  names_.erase(old);
-  std::lock_guard<std::mutex> cl(c->mu);
-  c->name = n;
-  BERTH_TRY(save(*c));
+  std::string old, n;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    old = c->name;
+    BERTH_ASSIGN(n, reserve_name(new_name, c->id));
+    names_.erase(old);
+    std::lock_guard<std::mutex> cl(c->mu);
+    c->name = n;
+    BERTH_TRY(save(*c));
+  }
+  // Links name containers: those to it, and its own (which carry its name), follow the rename
+  for (auto& other : list()) {
+    std::lock_guard<std::mutex> ol(other->mu);
+    json links = other->host_config.value("Links", json());
+    if (!links.is_array() || links.empty()) continue;
+    json now = renamed_links(links, other->name.substr(1), old.substr(1), n.substr(1));
+    if (now == links) continue;
+    other->host_config["Links"] = now;
+    // a user network's DNS answers by the endpoint's "target:alias" entries
+    json& nets = other->network_settings["Networks"];
+    if (nets.is_object())
+      for (auto& [name, ep] : nets.items())
+        if (ep.is_object() && ep.contains("Links") && ep["Links"].is_array())
+          for (auto& e : ep["Links"])
+            if (e.is_string() && e.get<std::string>().starts_with(old.substr(1) + ":"))
+              e = n.substr(1) + e.get<std::string>().substr(old.size() - 1);
+    save(*other);
+  }
   emit(*c, "rename", {{"oldName", old}});
   return ok();
 }

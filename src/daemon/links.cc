@@ -40,6 +40,23 @@ std::string stored_link(const Link& l, const std::string& container_name) {
   return "/" + l.target + ":" + container_name + "/" + l.alias;
 }
 
+json renamed_links(const json& links, const std::string& owner_name, const std::string& old_name,
+                   const std::string& new_name) {
+  if (!links.is_array()) return links;
+  json out = json::array();
+  for (auto& spec : links) {
+    auto l = spec.is_string() ? parse_link(spec.get<std::string>())
+                              : fail(ErrorKind::InvalidArgument, "");
+    if (!l) {
+      out.push_back(spec);
+      continue;
+    }
+    if (l->target == old_name) l->target = new_name;
+    out.push_back(stored_link(*l, "/" + owner_name));
+  }
+  return out;
+}
+
 std::vector<std::string> link_env(const Link& l, const std::string& container_name,
                                   const std::string& ip, const json& exposed_ports,
                                   const json& target_env) {

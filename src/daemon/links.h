@@ -22,6 +22,11 @@ Result<Link> parse_link(const std::string& spec);
 // The form HostConfig.Links keeps: "/db:/web/alias".
 std::string stored_link(const Link& l, const std::string& container_name);
 
+// After a rename: HostConfig.Links of container `owner` (now named `owner_name`) with links to
+// `old_name` pointing at `new_name` (names without '/'), in the stored form again.
+nlohmann::json renamed_links(const nlohmann::json& links, const std::string& owner_name,
+                             const std::string& old_name, const std::string& new_name);
+
 // Docker's variables for a link: ALIAS_NAME, ALIAS_PORT, ALIAS_PORT_<port>_<PROTO>[_ADDR,
 // _PORT, _PROTO] for each exposed port, ALIAS_ENV_<var> for the target's own variables.
 std::vector<std::string> link_env(const Link& l, const std::string& container_name,

@@ -221,7 +221,13 @@ free_port() {
   run dk start lk-web
   [ "$status" -ne 0 ]
   [[ "$output" == *"Cannot link to a non running container: /lk-db AS /lk-web/x"* ]]
-  dk rm -f lk-db lk-web lk-db2 lk-db3
+  # renames: the link follows its target, and carries its owner's new name
+  dk rename lk-db lk-store
+  dk rename lk-web lk-front
+  [ "$(dk inspect -f '{{json .HostConfig.Links}}' lk-front)" = '["/lk-store:/lk-front/x"]' ]
+  dk start lk-store
+  dk start lk-front
+  dk rm -f lk-store lk-front lk-db2 lk-db3
   dk network rm lkn
 }
 

@@ -24,6 +24,17 @@ TEST(ParseLink, NameAliasAndStoredForms) {
   EXPECT_FALSE(parse_link("db:"));
 }
 
+TEST(RenamedLinks, TargetAndOwnerFollowTheRename) {
+  json links = {"/db:/web/database", "/cache:/web/cache"};
+  // the target db became store
+  EXPECT_EQ(renamed_links(links, "web", "db", "store"),
+            json({"/store:/web/database", "/cache:/web/cache"}));
+  // the owner web became front: its own name in each entry
+  EXPECT_EQ(renamed_links(links, "front", "web", "front"),
+            json({"/db:/front/database", "/cache:/front/cache"}));
+  EXPECT_EQ(renamed_links(links, "web", "other", "x"), links);
+}
+
 TEST(LinkEnv, DockersVariables) {
   Link l{"db", "my-db"};
   json exposed = {{"53/udp", json::object()}, {"5432/tcp", json::object()}};
