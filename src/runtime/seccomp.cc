@@ -219,23 +219,37 @@ Result<Built> build(const oci::Seccomp& profile) {
 // libseccomp version and the machine.
 std::string cache_key(const oci::Seccomp& p) {
   const scmp_version* v = seccomp_version();
-  std::string k = fmt::format("berth-seccomp-1 libseccomp {}.{}.{} arch {}\n", v->major, v->minor,
+  std::string k = fmt::format("berth-seccomp-2 libseccomp {}.{}.{} arch {}\n", v->major, v->minor,
                               v->micro, seccomp_arch_native());
-  k += fmt::format("default {} {}\n", p.default_action, p.default_errno_ret.value_or(~0u));
-  for (auto& a : p.architectures) k += "arch " + a + "\n";
-  for (auto& f : p.flags) k += "flag " + f + "\n";
-  k += "listener " + p.listener_path + "\n";
+  // Every string with its length and every optional number with its presence, so no two
+  // profiles write the same key ("a b" as one name is not "a" and "b").
+  auto str = [&](std::string_view t) { k += fmt::format("{}:{};", t.size(), t); };
+  auto opt = [&](std::optional<unsigned> n) { k += n ? fmt::format("={};", *n) : "-;"; };
+  str(p.default_action);
+  opt(p.default_errno_ret);
+  k += fmt::format("\narch {}:", p.architectures.size());
+  for (auto& a : p.architectures) str(a);
+  k += fmt::format("\nflags {}:", p.flags.size());
+  for (auto& f : p.flags) str(f);
+  k += "\nlistener ";
+  str(p.listener_path);
   for (auto& c : p.syscalls) {
-    k += fmt::format("rule {} {}", c.action, c.errno_ret.value_or(~0u));
-    for (auto& n : c.names) k += " " + n;
-    for (auto& a : c.args) k += fmt::format(" [{} {} {} {}]", a.index, a.value, a.value_two, a.op);
-    k += "\n";
+    k += "\nrule ";
+    str(c.action);
+    opt(c.errno_ret);
+    k += fmt::format("names {}:", c.names.size());
+    for (auto& n : c.names) str(n);
+    k += fmt::format("args {}:", c.args.size());
+    for (auto& a : c.args) {
+      k += fmt::format("{},{},{},", a.index, a.value, a.value_two);
+      str(a.op);
+    }
   }
   return k;
 }
 
 struct Precompiled {
-  const oci::Seccomp* profile = nullptr;  // the object it was made for (the child's copy)
+  std::string key;  // cache_key of the profile it was made for
   std::vector<sock_filter> program;
 };
 Precompiled precompiled;
@@ -273,6 +287,8 @@ std::optional<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   if (!fd || seccomp_export_bpf(ctx, fd.get()) < 0) return std::nullopt;
   off_t size = lseek(fd.get(), 0, SEEK_END);
   if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) return std::nullopt;
+  // longer than the kernel takes: apply_seccomp builds it again and reports the kernel's error
+  if (static_cast<size_t>(size) / sizeof(sock_filter) > BPF_MAXINSNS) return std::nullopt;
   std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
   if (pread(fd.get(), prog.data(), static_cast<size_t>(size), 0) != size) return std::nullopt;
   return prog;
@@ -286,7 +302,7 @@ Status prepare_seccomp(const oci::Seccomp& profile, const std::string& cache_dir
   std::string key = cache_key(profile);
   std::string path = fmt::format("{}/{:016x}", cache_dir, std::hash<std::string>{}(key));
   if (auto prog = read_cached(path, key)) {  // built (so checked) before
-    precompiled = {&profile, std::move(*prog)};
+    precompiled = {key, std::move(*prog)};
     return ok();
   }
   BERTH_ASSIGN(Built b, build(profile));
@@ -294,7 +310,7 @@ Status prepare_seccomp(const oci::Seccomp& profile, const std::string& cache_dir
   auto prog = export_program(b.filter.get());
   if (!prog) return ok();  // apply_seccomp builds it again
   write_cached(cache_dir, path, key, *prog);
-  precompiled = {&profile, std::move(*prog)};
+  precompiled = {key, std::move(*prog)};
   return ok();
 }
 
@@ -304,7 +320,9 @@ Status check_seccomp(const oci::Seccomp& profile) {
 }
 
 Result<UniqueFd> apply_seccomp(const oci::Seccomp& profile) {
-  if (precompiled.profile == &profile) {
+  // the prepared program only for the very profile it was made from (compared in full: an
+  // object at the same address may be another profile)
+  if (!precompiled.program.empty() && precompiled.key == cache_key(profile)) {
     sock_fprog prog{static_cast<unsigned short>(precompiled.program.size()),
                     precompiled.program.data()};
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)

@@ -16,7 +16,7 @@ Status check_seccomp(const oci::Seccomp& profile);
 // Checks the profile and compiles it to its BPF program once, before the container's
 // process is cloned: taken from `cache_dir` when a container has used the same profile before
 // (libseccomp takes ~10 ms per build of Docker's default), else built and stored there.
-// apply_seccomp of the same profile object then loads that program. Profiles with flags or
+// apply_seccomp of an equal profile then loads that program. Profiles with flags or
 // SCMP_ACT_NOTIFY keep the libseccomp path. A cache that cannot be written is no error.
 Status prepare_seccomp(const oci::Seccomp& profile, const std::string& cache_dir);
 

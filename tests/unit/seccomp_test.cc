@@ -263,6 +263,23 @@ TEST(SeccompApply, PreparedProgramFromTheCache) {
   EXPECT_FALSE(prepare_seccomp(bad, cache));
 }
 
+// Profiles whose fields would read the same if joined by spaces still get their own programs.
+TEST(SeccompApply, LookalikeProfilesNeverShareAProgram) {
+  test_util::TempDir dir;
+  std::string cache = dir / "cache";
+  oci::Seccomp one_name = allow_by_default({rule({"getppid getpgid"}, "SCMP_ACT_ERRNO", 1234)});
+  oci::Seccomp two_names = allow_by_default({rule({"getppid", "getpgid"}, "SCMP_ACT_ERRNO", 1234)});
+  ASSERT_TRUE(prepare_seccomp(one_name, cache));  // an unknown name: a program blocking nothing
+  ASSERT_TRUE(prepare_seccomp(two_names, cache));
+  int status = run_in_child([&] {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return 90;
+    if (!apply_seccomp(two_names)) return 91;
+    return expect_errno(syscall(SYS_getppid), 1234, 10);
+  });
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
 TEST(SeccompApply, KillProcess) {
   oci::Seccomp p = allow_by_default({rule({"getppid"}, "SCMP_ACT_KILL_PROCESS")});
   int status = run_in_child([&] {
