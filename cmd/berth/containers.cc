@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <ctime>
 #include <future>
 #include <thread>
@@ -396,21 +395,10 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
       RawTerminal raw(xo->tty && xo->interactive);
       pump(*h, xo->interactive);
     }
-    // The stream can end (the process closed its output) a moment before the daemon has
-    // recorded the exit: dockerd 20.10 on a busy machine answers Running=true, ExitCode=null
-    // then. Ask again for a while rather than report a wrong status.
-    exit_code = 126;
-    for (int tries = 0; tries < 250; ++tries) {
-      auto i = e.call("GET", Engine::api("/exec/" + id + "/json"));
-      if (!i || i->status >= 400) break;
-      json info = i->json();
-      if (info.value("Running", false) || !info.value("ExitCode", json()).is_number()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        continue;
-      }
-      exit_code = info["ExitCode"].get<int>();
-      break;
-    }
+    auto i = e.call("GET", Engine::api("/exec/" + id + "/json"));
+    exit_code = i && i->status < 400 && i->json().value("ExitCode", json()).is_number()
+                    ? i->json()["ExitCode"].get<int>()
+                    : 126;
   });
 
   auto* port = app.add_subcommand("port", "List port mappings of a container");
