@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <system_error>
 
 #include "base/file.h"
 #include "base/log.h"
@@ -117,19 +118,27 @@ void Server::accept_loop(int lfd, bool tcp) {
     }
     int one = 1;
     setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix
-    if (tcp && tls_) {
-      // the handshake runs on the connection's own thread, so a slow client holds no other
-      std::thread([this, c] {
-        auto plain = tls_->wrap(UniqueFd(c));
-        if (!plain) {
-          log::debug("tcp client: {}", plain.error().message());
-          return;
-        }
-        serve_connection(plain->release(), handler_);
-      }).detach();
-      continue;
+    // a thread per connection; without one (out of threads) the connection is refused, and
+    // berthd goes on
+    try {
+      if (tcp && tls_) {
+        // the handshake runs on the connection's own thread, so a slow client holds no other
+        std::thread([this, c] {
+          auto plain = tls_->wrap(UniqueFd(c));
+          if (!plain) {
+            log::debug("tcp client: {}", plain.error().message());
+            return;
+          }
+          serve_connection(plain->release(), handler_);
+        }).detach();
+      } else {
+        std::thread([this, c] { serve_connection(c, handler_); }).detach();
+      }
+    } catch (const std::system_error& e) {
+      log::warn("accept: no thread for a connection: {}", e.what());
+      ::close(c);
+      usleep(10000);
     }
-    std::thread([this, c] { serve_connection(c, handler_); }).detach();
   }
 }
 

@@ -1,10 +1,13 @@
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <chrono>
+#include <system_error>
 #include <thread>
 
 #include "tls/relay.h"
@@ -106,29 +109,42 @@ Result<UniqueFd> Context::wrap(UniqueFd tcp, const std::string& peer_host, int t
         X509_VERIFY_PARAM_set1_host(param, peer_host.c_str(), 0);
     }
   }
-  // The handshake blocks, but not forever: a client that connects and says nothing must not
-  // hold a thread.
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(tcp.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(tcp.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int rc = server_ ? SSL_accept(ssl) : SSL_connect(ssl);
-  if (rc != 1) {
-    std::string why = ssl_errors();
-    if (long v = SSL_get_verify_result(ssl); v != X509_V_OK)
-      why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
-    return fail(ErrorKind::PermissionDenied, "TLS handshake: {}", why);
+  // The whole handshake has a deadline: a client that connects and then trickles bytes (or
+  // says nothing) must not hold a thread for longer.
+  int fl = fcntl(tcp.get(), F_GETFL);
+  if (fl >= 0) fcntl(tcp.get(), F_SETFL, fl | O_NONBLOCK);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    int rc = server_ ? SSL_accept(ssl) : SSL_connect(ssl);
+    if (rc == 1) break;
+    int e = SSL_get_error(ssl, rc);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      std::string why = ssl_errors();
+      if (long v = SSL_get_verify_result(ssl); v != X509_V_OK)
+        why += std::string(" (") + X509_verify_cert_error_string(v) + ")";
+      return fail(ErrorKind::PermissionDenied, "TLS handshake: {}", why);
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{tcp.get(), static_cast<short>(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0)
+      return fail(ErrorKind::PermissionDenied, "TLS handshake: timed out");
   }
-  timeval none{0, 0};
-  setsockopt(tcp.get(), SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-  setsockopt(tcp.get(), SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
 
   int sp[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) return sys_fail("socketpair");
-  UniqueFd plain(sp[0]);
-  int tcp_fd = tcp.release();
-  std::thread([ssl = owned.release(), tcp_fd, local = sp[1]] {
-    relay(ssl, tcp_fd, local);
-  }).detach();
+  UniqueFd plain(sp[0]), relay_end(sp[1]);
+  try {
+    std::thread([ssl, tcp_fd = tcp.get(), local = relay_end.get()] {
+      relay(ssl, tcp_fd, local);
+    }).detach();
+  } catch (const std::system_error&) {  // out of threads: this connection fails, not berthd
+    return fail(ErrorKind::Unavailable, "TLS: no thread for the connection");
+  }
+  // the relay owns them now
+  owned.release();
+  tcp.release();
+  relay_end.release();
   return plain;
 }
 

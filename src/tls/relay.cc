@@ -105,8 +105,16 @@ void relay(SSL* ssl, int tcp, int local) {
       break;
     }
     if (local_done && to_remote.empty() && !notified) {
-      if (!fatal) SSL_shutdown(ssl);  // close_notify; the peer's answer is not awaited
-      notified = true;
+      // close_notify (the peer's answer is not awaited); a full socket keeps it queued in
+      // OpenSSL until the socket takes it
+      int r = fatal ? 0 : SSL_shutdown(ssl);
+      int e = r < 0 ? SSL_get_error(ssl, r) : SSL_ERROR_NONE;
+      if (e == SSL_ERROR_WANT_WRITE)
+        tls_wants_write = true;
+      else if (e == SSL_ERROR_WANT_READ)
+        tls_wants_read = true;
+      else
+        notified = true;
     }
 
     // Done when nothing more can flow either way: our side has ended and been notified,

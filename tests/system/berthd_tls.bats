@@ -131,3 +131,27 @@ with_cert() {
   [[ "$output" == *"could not load TLS certificate $BT/nonexistent.pem"* ]]
   [ ! -e "$BT/other.sock" ]
 }
+
+@test "TLS: a client that trickles its handshake is cut off at the deadline; berthd keeps serving" {
+  port=$(cat "$BT/tls-port")
+  # one byte every 2 s never finishes a ClientHello: berthd closes within its 10 s deadline
+  run timeout -k 5 30 /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+start = time.time()
+s.settimeout(2)
+while time.time() - start < 25:
+    try:
+        s.send(b"\x16")
+        if s.recv(1) == b"":
+            break
+    except socket.timeout:
+        continue
+    except OSError:
+        break
+print(int(time.time() - start))' "$port"
+  [ "$status" -eq 0 ]
+  [ "$output" -ge 9 ] && [ "$output" -le 14 ]
+  run with_cert docker ps -q
+  [ "$status" -eq 0 ]
+}
