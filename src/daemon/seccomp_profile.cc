@@ -99,13 +99,21 @@ SeccompTarget SeccompTarget::host(std::vector<std::string> capabilities) {
   return {std::move(capabilities), u.machine, u.release};
 }
 
+// obj[key] as a string: "" when absent, an error naming it when of another type.
+Result<std::string> string_field(const json& obj, const char* key, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return std::unexpected(bad(where + key + " is not a string"));
+  return it->get<std::string>();
+}
+
 Result<json> seccomp_to_oci(const json& profile, const SeccompTarget& t) {
   if (!profile.is_object()) return std::unexpected(bad("the profile is not a JSON object"));
   const ArchNames* arch = arch_of(t.machine);
   std::string go_arch = arch ? arch->go : t.machine;
-  json out = {{"defaultAction", profile.value("defaultAction", "")}};
-  if (!out["defaultAction"].is_string() || out["defaultAction"].get<std::string>().empty())
-    return std::unexpected(bad("defaultAction is missing"));
+  BERTH_ASSIGN(std::string default_action, string_field(profile, "defaultAction", ""));
+  if (default_action.empty()) return std::unexpected(bad("defaultAction is missing"));
+  json out = {{"defaultAction", default_action}};
   if (profile.contains("defaultErrnoRet")) out["defaultErrnoRet"] = profile["defaultErrnoRet"];
   if (profile.contains("architectures") && profile.contains("archMap") &&
       !profile["architectures"].empty() && !profile["archMap"].empty())
@@ -115,7 +123,9 @@ Result<json> seccomp_to_oci(const json& profile, const SeccompTarget& t) {
     arches = profile["architectures"];
   if (profile.contains("archMap") && profile["archMap"].is_array() && arch) {
     for (auto& m : profile["archMap"]) {
-      if (!m.is_object() || m.value("architecture", "") != arch->scmp) continue;
+      if (!m.is_object()) return std::unexpected(bad("archMap has an entry that is no object"));
+      BERTH_ASSIGN(std::string native, string_field(m, "architecture", "archMap[]."));
+      if (native != arch->scmp) continue;
       arches.push_back(arch->scmp);
       if (m.contains("subArchitectures") && m["subArchitectures"].is_array())
         for (auto& s : m["subArchitectures"]) arches.push_back(s);
@@ -133,14 +143,15 @@ Result<json> seccomp_to_oci(const json& profile, const SeccompTarget& t) {
     std::string where = "syscalls[" + std::to_string(i++) + "]";
     if (!rule.is_object()) return std::unexpected(bad(where + " is not an object"));
     json names = rule.value("names", json::array());
+    if (!names.is_array()) return std::unexpected(bad(where + ".names is not a list"));
     if (rule.contains("name") && rule["name"].is_string()) {  // the old single-name form
       if (!names.empty()) return std::unexpected(bad(where + ": use either 'name' or 'names'"));
       names.push_back(rule["name"]);
     }
-    if (!names.is_array() || names.empty())
-      return std::unexpected(bad(where + " names no syscall"));
+    if (names.empty()) return std::unexpected(bad(where + " names no syscall"));
     if (!applies(rule, t, go_arch)) continue;
-    json s = {{"names", names}, {"action", rule.value("action", "")}};
+    BERTH_ASSIGN(std::string action, string_field(rule, "action", where + "."));
+    json s = {{"names", names}, {"action", action}};
     if (rule.contains("errnoRet")) s["errnoRet"] = rule["errnoRet"];
     if (rule.contains("args") && rule["args"].is_array() && !rule["args"].empty())
       s["args"] = rule["args"];

@@ -1,5 +1,7 @@
 #include "daemon/security_opts.h"
 
+#include "base/json_fields.h"
+
 namespace berth::daemon {
 
 using nlohmann::json;
@@ -18,6 +20,11 @@ Result<bool> parse_bool(const std::string& v) {
 Result<SecurityOpts> parse_security_opts(const json& hc) {
   SecurityOpts out;
   if (!hc.is_object() || !hc.contains("SecurityOpt") || hc["SecurityOpt"].is_null()) return out;
+  if (!hc["SecurityOpt"].is_array())
+    return fail(ErrorKind::InvalidArgument,
+                "json: cannot unmarshal {} into Go struct field HostConfig.SecurityOpt of type "
+                "[]string",
+                go_json_type(hc["SecurityOpt"]));
   for (auto& o : hc["SecurityOpt"]) {
     if (!o.is_string())
       return fail(ErrorKind::InvalidArgument, "invalid --security-opt: {}", o.dump());

@@ -111,6 +111,17 @@ TEST(SeccompProfile, BadProfilesAreNamed) {
       x86({}));
   ASSERT_FALSE(noname);
   EXPECT_NE(noname.error().message().find("syscalls[0] names no syscall"), std::string::npos);
+  // fields of the wrong type are named, never thrown
+  for (const char* text :
+       {R"({"defaultAction": 5})", R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls":
+           [{"names": ["read"], "action": 1}]})",
+        R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"name": "read", "names": {}}]})",
+        R"({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": 7}]})",
+        R"({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [3]})"}) {
+    auto r = seccomp_to_oci(json::parse(text), x86({}));
+    ASSERT_FALSE(r) << text;
+    EXPECT_NE(r.error().message().find("decoding seccomp profile failed"), std::string::npos);
+  }
   EXPECT_FALSE(seccomp_to_oci(json{{"defaultAction", "SCMP_ACT_ALLOW"},
                                    {"architectures", {"SCMP_ARCH_X86_64"}},
                                    {"archMap", {{{"architecture", "SCMP_ARCH_X86_64"}}}}},
@@ -148,6 +159,7 @@ TEST(SecurityOpts, DockerdsForms) {
   ASSERT_FALSE(nokey);
   EXPECT_EQ(nokey.error().message(), "invalid --security-opt 1: \"nonsense\"");
   EXPECT_FALSE(parse_security_opts(json{{"SecurityOpt", {"no-new-privileges=maybe"}}}));
+  EXPECT_FALSE(parse_security_opts(json{{"SecurityOpt", "no-new-privileges"}}));  // not a list
 }
 
 }  // namespace
