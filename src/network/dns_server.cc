@@ -11,21 +11,14 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/strings.h"
+#include "network/dns_message.h"
 #include "network/netlink.h"
-
-// last: its C headers define macros that clash with the C++ library
-#include <ldns/ldns.h>
 
 namespace berth::network {
 
 namespace {
 
 constexpr int kTtl = 600;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // Asks `upstream` on the client's behalf and relays the answer (on a thread of its own: a
 // slow resolver must not hold up the names we answer ourselves).
@@ -146,22 +139,10 @@ void DnsServer::serve(int fd, const std::string& container_id) {
   socklen_t clen = sizeof client;
   ssize_t n = ::recvfrom(fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&client), &clen);
   if (n <= 0) return;
-  ldns_pkt* q = nullptr;
-  if (ldns_wire2pkt(&q, buf, static_cast<size_t>(n)) != LDNS_STATUS_OK) return;
-  ldns_rr_list* qs = ldns_pkt_question(q);
-  if (!qs || ldns_rr_list_rr_count(qs) != 1) {
-    ldns_pkt_free(q);
-    return;
-  }
-  ldns_rr* qrr = ldns_rr_list_rr(qs, 0);
-  char* owner = ldns_rdf2str(ldns_rr_owner(qrr));
-  std::string name = lower(owner ? owner : "");
-  free(owner);
-  if (name.ends_with('.')) name.pop_back();
-  ldns_rr_type type = ldns_rr_get_type(qrr);
-  std::vector<std::string> ips = resolver_(container_id, name);
+  auto q = parse_dns_query(buf, static_cast<size_t>(n));
+  if (!q) return;
+  std::vector<std::string> ips = resolver_(container_id, q->name);
   if (ips.empty()) {
-    ldns_pkt_free(q);
     std::string up;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -181,32 +162,8 @@ void DnsServer::serve(int fd, const std::string& container_id) {
     }).detach();
     return;
   }
-  ldns_pkt* r = ldns_pkt_new();
-  ldns_pkt_set_id(r, ldns_pkt_id(q));
-  ldns_pkt_set_qr(r, true);
-  ldns_pkt_set_aa(r, true);
-  ldns_pkt_set_rd(r, ldns_pkt_rd(q));
-  ldns_pkt_set_ra(r, true);
-  ldns_pkt_set_rcode(r, LDNS_RCODE_NOERROR);
-  ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
-  // names of ours have A and AAAA records; any other type they have none of (NOERROR)
-  bool want_a = type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_ANY;
-  bool want_aaaa = type == LDNS_RR_TYPE_AAAA || type == LDNS_RR_TYPE_ANY;
-  for (auto& ip : ips) {
-    bool v6 = ip.find(':') != std::string::npos;
-    if (v6 ? !want_aaaa : !want_a) continue;
-    ldns_rr* a = nullptr;
-    std::string text = name + ". " + std::to_string(kTtl) + (v6 ? " IN AAAA " : " IN A ") + ip;
-    if (ldns_rr_new_frm_str(&a, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK)
-      ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, a);
-  }
-  uint8_t* wire = nullptr;
-  size_t len = 0;
-  if (ldns_pkt2wire(&wire, r, &len) == LDNS_STATUS_OK)
-    ::sendto(fd, wire, len, 0, reinterpret_cast<sockaddr*>(&client), clen);
-  free(wire);
-  ldns_pkt_free(r);
-  ldns_pkt_free(q);
+  std::string reply = dns_answer(buf, *q, ips, kTtl);
+  ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&client), clen);
 }
 
 }  // namespace berth::network

@@ -1,7 +1,7 @@
 // The embedded DNS server of user-defined networks: a UDP socket at 127.0.0.11:53 inside
 // each such container's network namespace, all served by one daemon thread. Names of
-// containers on the asker's networks are answered here (ldns builds the packets); other
-// names go to the host's resolvers, asked from the host's namespace.
+// containers on the asker's networks are answered here; other names go to the host's
+// resolvers, asked from the host's namespace.
 #pragma once
 
 #include <functional>
