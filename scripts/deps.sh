@@ -5,8 +5,8 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake ninja-build pkg-config clang-format
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
-  libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev libisal-dev
-  libnftables-dev libnl-3-dev libnl-route-3-dev libldns-dev nftables
+  libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev nettle-dev libisal-dev
+  libnftables-dev libnl-3-dev libnl-route-3-dev nftables
   busybox-static curl jq sqlite3 bats procps iproute2 util-linux python3 python3-docker openssl
   # interop references and benchmarks
   docker.io runc crun hyperfine skopeo umoci btrfs-progs

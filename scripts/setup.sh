@@ -9,6 +9,8 @@ bash scripts/build.sh
 for b in berthd berth-shim berth-init berth berth-runtime berth-image; do
   install -m 0755 "build/cmd/$b" "/usr/local/bin/$b"
 done
+# TLS (OpenSSL) is a module berthd and berth load when asked for it: bin/../lib/berth
+install -D -m 0644 build/cmd/berth-tls.so /usr/local/lib/berth/berth-tls.so
 
 sock=/run/berth/berth.sock
 if ! curl -sf --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1; then

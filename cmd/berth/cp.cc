@@ -4,7 +4,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "archive/apply.h"
 #include "archive/changes.h"
+#include "base/base64.h"
 #include "base/file.h"
 #include "base/io.h"
 #include "base/unique_fd.h"
@@ -54,14 +54,9 @@ std::string basename_of(std::string p) {
 // The container path's stat header: is it a directory (Go's ModeDir bit)?
 bool stat_is_dir(const std::string& header) {
   if (header.empty()) return false;
-  std::string out(header.size(), '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(header.data()),
-                          static_cast<int>(header.size()));
-  if (n < 0) return false;
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '\0') out.pop_back();
-  auto j = json::parse(out, nullptr, false);
+  auto text = base64_decode(header);
+  if (!text) return false;
+  auto j = json::parse(*text, nullptr, false);
   return j.is_object() && (j.value("mode", uint64_t{0}) & (uint64_t{1} << 31));
 }
 

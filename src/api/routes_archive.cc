@@ -11,6 +11,7 @@
 #include "archive/apply.h"
 #include "archive/changes.h"
 #include "archive/safe_path.h"
+#include "base/base64.h"
 #include "base/file.h"
 #include "base/time.h"
 #include "storage/mounts.h"
@@ -70,18 +71,7 @@ std::string path_stat(const std::string& name, const struct stat& st, const std:
       {"mode", mode},
       {"mtime", rfc3339_from_ns(int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec)},
       {"linkTarget", link}};
-  static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string in = j.dump(), out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t n = uint32_t(uint8_t(in[i])) << 16;
-    if (i + 1 < in.size()) n |= uint32_t(uint8_t(in[i + 1])) << 8;
-    if (i + 2 < in.size()) n |= uint8_t(in[i + 2]);
-    out += b64[(n >> 18) & 63];
-    out += b64[(n >> 12) & 63];
-    out += i + 1 < in.size() ? b64[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? b64[n & 63] : '=';
-  }
-  return out;
+  return base64_encode(j.dump());
 }
 
 struct Target {

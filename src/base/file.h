@@ -28,5 +28,7 @@ std::string path_join(std::string_view a, std::string_view b);
 std::string clean_path(std::string_view p);
 // An executable `name` in $PATH (or `name` itself when it has a slash), else "".
 std::string find_in_path(const std::string& name);
+// The directory of the running binary (its helpers, berth-shim and berth-tls.so, sit there).
+std::string executable_dir();
 
 }  // namespace berth

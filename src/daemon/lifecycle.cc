@@ -26,14 +26,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string self_dir() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  std::string p(buf, static_cast<size_t>(n));
-  return p.substr(0, p.rfind('/'));
-}
-
 // Reads one line (up to `timeout_ms`).
 std::string read_line(int fd, int timeout_ms) {
   std::string out;
@@ -121,7 +113,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   }
   Defer net_undo([&] { teardown_network(c); });
   SpecInputs in{rootfs, cfg_.cgroup_parent, container_dir(c->id), *netns,
-                self_dir() + "/berth-init"};
+                executable_dir() + "/berth-init"};
   auto spec = build_spec(*c, in);
   if (!spec) {
     record_failure(spec.error());
@@ -133,7 +125,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   BERTH_TRY(write_file_atomic(dir + "/config.json", spec->dump(), 0600, false));
 
   // the shim
-  std::string shim = cfg_.shim_path.empty() ? self_dir() + "/berth-shim" : cfg_.shim_path;
+  std::string shim = cfg_.shim_path.empty() ? executable_dir() + "/berth-shim" : cfg_.shim_path;
   auto hc_log = c->host_config.value("LogConfig", json::object());
   std::map<std::string, std::string> lopts;
   json log_cfg = hc_log.value("Config", json::object());

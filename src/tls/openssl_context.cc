@@ -75,24 +75,26 @@ Result<SSL_CTX*> make(const Options& o, bool server) {
   return ctx;
 }
 
+class OpenSslContext final : public Context {
+ public:
+  OpenSslContext(SSL_CTX* ctx, bool server, bool verify)
+      : ctx_(ctx), server_(server), verify_(verify) {}
+  ~OpenSslContext() override { SSL_CTX_free(ctx_); }
+  OpenSslContext(const OpenSslContext&) = delete;
+  OpenSslContext& operator=(const OpenSslContext&) = delete;
+  Result<UniqueFd> wrap(UniqueFd tcp, const std::string& peer_host, int timeout_ms) const override;
+
+ private:
+  SSL_CTX* ctx_;
+  bool server_;
+  bool verify_;
+};
+
 }  // namespace
 
-Result<std::shared_ptr<Context>> Context::server(const Options& o) {
-  BERTH_ASSIGN(SSL_CTX * ctx, make(o, true));
-  return std::shared_ptr<Context>(new Context(ctx, true, o.verify_peer));
-}
-
-Result<std::shared_ptr<Context>> Context::client(const Options& o) {
-  BERTH_ASSIGN(SSL_CTX * ctx, make(o, false));
-  return std::shared_ptr<Context>(new Context(ctx, false, o.verify_peer));
-}
-
-Context::~Context() {
-  SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
-}
-
-Result<UniqueFd> Context::wrap(UniqueFd tcp, const std::string& peer_host, int timeout_ms) const {
-  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ctx_));
+Result<UniqueFd> OpenSslContext::wrap(UniqueFd tcp, const std::string& peer_host,
+                                      int timeout_ms) const {
+  SSL* ssl = SSL_new(ctx_);
   if (!ssl) return fail(ErrorKind::Internal, "TLS: {}", ssl_errors());
   std::unique_ptr<SSL, decltype(&SSL_free)> owned(ssl, &SSL_free);
   SSL_set_fd(ssl, tcp.get());
@@ -149,3 +151,16 @@ Result<UniqueFd> Context::wrap(UniqueFd tcp, const std::string& peer_host, int t
 }
 
 }  // namespace berth::tls
+
+// C linkage, so load.cc finds it by name; the types are C++, built by the same compiler.
+extern "C" [[gnu::visibility("default")]] void berth_tls_make_context(
+    const berth::tls::Options& o, bool server,
+    berth::Result<std::shared_ptr<berth::tls::Context>>& out) {
+  auto ctx = berth::tls::make(o, server);
+  if (!ctx) {
+    out = std::unexpected(ctx.error());
+    return;
+  }
+  out = std::shared_ptr<berth::tls::Context>(
+      std::make_shared<berth::tls::OpenSslContext>(*ctx, server, o.verify_peer));
+}

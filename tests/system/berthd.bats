@@ -28,6 +28,8 @@ teardown() { berthd_teardown; }
     out=$(dk run --rm --network none busybox echo "ok$i")
     [ "$out" = "ok$i" ] || { echo "run $i printed '$out'"; return 1; }
   done
+  # a daemon without TLS never maps OpenSSL (it costs 1.6 MiB of RSS; tls/tls.h)
+  ! grep -E 'libssl|libcrypto' "/proc/$(cat "$BT/berthd.pid")/maps"
 }
 
 @test "run -it: a tty at /dev/pts/0 and the exit code" {

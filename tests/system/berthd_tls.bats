@@ -155,3 +155,29 @@ print(int(time.time() - start))' "$port"
   run with_cert docker ps -q
   [ "$status" -eq 0 ]
 }
+
+@test "TLS: OpenSSL is loaded only for TLS; without berth-tls.so, TLS is refused with the reason" {
+  # a plain berth command never maps libssl or libcrypto (they come with berth-tls.so)
+  run env LD_DEBUG=libs "$BERTH_BUILD/cmd/berth" -H "unix://$BT/berth.sock" version
+  [ "$status" -eq 0 ]
+  [[ "$output" != *libssl* && "$output" != *libcrypto* ]]
+  # binaries without the module beside them (nor in ../lib/berth)
+  mkdir -p "$BT/nomod/bin"
+  cp "$BERTH_BUILD/cmd/berth" "$BERTH_BUILD/cmd/berthd" "$BT/nomod/bin/"
+  local c="$BT/certs/client"
+  run timeout -k 2 30 env -u DOCKER_HOST "$BT/nomod/bin/berth" --tlsverify --tlscacert "$c/ca.pem" \
+    --tlscert "$c/cert.pem" --tlskey "$c/key.pem" -H "$(tcp)" version
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"TLS is not available: cannot find berth-tls.so (looked for $BT/nomod/bin/berth-tls.so and $BT/nomod/bin/../lib/berth/berth-tls.so)"* ]]
+  run timeout 10 "$BT/nomod/bin/berthd" --config-file /nonexistent --data-root "$BT/data3" \
+    --exec-root "$BT/exec3" -H "unix://$BT/other3.sock" -H tcp://127.0.0.1:1 --tlsverify \
+    --tlscacert "$BT/certs/ca.pem" --tlscert "$BT/certs/server.pem" --tlskey "$BT/certs/server-key.pem"
+  [ "$status" -ne 0 ]
+  [[ "$output" == *"TLS is not available: cannot find berth-tls.so"* ]]
+  [ ! -e "$BT/other3.sock" ]
+  # installed as scripts/setup.sh does: lib/berth beside bin
+  mkdir -p "$BT/nomod/lib/berth"
+  cp "$BERTH_BUILD/cmd/berth-tls.so" "$BT/nomod/lib/berth/"
+  run with_cert "$BT/nomod/bin/berth" version --format '{{.Server.Version}}'
+  [ "$status" -eq 0 ]
+}
