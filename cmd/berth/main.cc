@@ -14,6 +14,77 @@
 
 namespace {
 
+// The first word that is not a global flag (or its value) is the command.
+size_t command_index(const std::vector<std::string>& args) {
+  size_t i = 1;
+  while (i < args.size() && args[i].starts_with("-")) {
+    bool takes_value = (args[i] == "-H" || args[i] == "--host" || args[i] == "--tlscacert" ||
+                        args[i] == "--tlscert" || args[i] == "--tlskey") &&
+                       i + 1 < args.size();
+    i += takes_value ? 2 : 1;
+  }
+  return i;
+}
+
+using AddCommands = void (*)(CLI::App&, berth::cli::EngineRef);
+
+// Registering every command with its flags costs ~1.5 ms per berth call (CLI11 checks each
+// new option against the ones before it), more than the call itself often takes: only the
+// group of the command being run is registered. A word not listed (help, a typo, a command
+// added to a group but not here) registers them all, which is always right, only slower.
+std::vector<AddCommands> groups_for(const std::vector<std::string>& args) {
+  using namespace berth::cli;
+  static const std::map<std::string_view, AddCommands> groups = {
+      {"run", add_container_commands},
+      {"create", add_container_commands},
+      {"start", add_container_commands},
+      {"stop", add_container_commands},
+      {"restart", add_container_commands},
+      {"kill", add_container_commands},
+      {"rm", add_container_commands},
+      {"wait", add_container_commands},
+      {"ps", add_container_commands},
+      {"logs", add_container_commands},
+      {"exec", add_container_commands},
+      {"port", add_container_commands},
+      {"pause", add_container_op_commands},
+      {"unpause", add_container_op_commands},
+      {"rename", add_container_op_commands},
+      {"update", add_container_op_commands},
+      {"top", add_container_op_commands},
+      {"diff", add_container_op_commands},
+      {"export", add_container_op_commands},
+      {"commit", add_container_op_commands},
+      {"attach", add_container_op_commands},
+      {"stats", add_container_op_commands},
+      {"container-prune", add_container_op_commands},
+      {"images", add_image_commands},
+      {"rmi", add_image_commands},
+      {"tag", add_image_commands},
+      {"save", add_image_commands},
+      {"load", add_image_commands},
+      {"import", add_image_commands},
+      {"history", add_image_commands},
+      {"pull", add_image_commands},
+      {"image-prune", add_image_commands},
+      {"volume", add_volume_commands},
+      {"network", add_network_commands},
+      {"version", add_system_commands},
+      {"info", add_system_commands},
+      {"events", add_system_commands},
+      {"system-df", add_system_commands},
+      {"system-prune", add_system_commands},
+      {"inspect", add_system_commands},
+      {"cp", add_cp_command},
+  };
+  size_t i = command_index(args);
+  if (i < args.size())
+    if (auto g = groups.find(args[i]); g != groups.end()) return {g->second};
+  return {add_container_commands, add_container_op_commands, add_image_commands,
+          add_volume_commands,    add_network_commands,      add_system_commands,
+          add_cp_command};
+}
+
 // Docker's management forms (`container ls`, `image rm`, `system info`...) name the same
 // commands as the top-level ones: rewritten to those before parsing.
 std::vector<std::string> management_to_top_level(std::vector<std::string> args) {
@@ -52,14 +123,7 @@ std::vector<std::string> management_to_top_level(std::vector<std::string> args) 
         {"events", {"events"}},
         {"prune", {"system-prune"}}}},
   };
-  // the first word that is not a global flag (or its value) is the command
-  size_t i = 1;
-  while (i < args.size() && args[i].starts_with("-")) {
-    bool takes_value = (args[i] == "-H" || args[i] == "--host" || args[i] == "--tlscacert" ||
-                        args[i] == "--tlscert" || args[i] == "--tlskey") &&
-                       i + 1 < args.size();
-    i += takes_value ? 2 : 1;
-  }
+  size_t i = command_index(args);
   if (i + 1 >= args.size()) return args;
   auto group = forms.find(args[i]);
   if (group == forms.end()) return args;
@@ -113,14 +177,8 @@ int main(int argc, char** argv) {
     }
     return *engine;
   };
-  berth::cli::add_container_commands(app, get);
-  berth::cli::add_container_op_commands(app, get);
-  berth::cli::add_image_commands(app, get);
-  berth::cli::add_volume_commands(app, get);
-  berth::cli::add_network_commands(app, get);
-  berth::cli::add_system_commands(app, get);
-  berth::cli::add_cp_command(app, get);
   std::vector<std::string> args = management_to_top_level({argv, argv + argc});
+  for (AddCommands add : groups_for(args)) add(app, get);
   try {
     // CLI11 takes them in reverse order, without the program name
     std::vector<std::string> rev(args.rbegin(), args.rend() - 1);
