@@ -112,7 +112,9 @@ Status Overlay2Driver::make_layer(const std::string& id, const std::string& pare
   std::string work = layout_.work(id);
   if (mkdir(work.c_str(), 0700) < 0) return sys_fail("mkdir {}", work);
   // A layer with children must not change under them, so its own mounts go read-only.
-  BERTH_TRY(write_file_atomic(layout_.dir(parent) + "/committed", "", 0600, false));
+  // (Marked once: rewriting it for every container made and deleted an inode each time.)
+  if (std::string mark = layout_.dir(parent) + "/committed"; !path_exists(mark))
+    BERTH_TRY(write_file_atomic(mark, "", 0600, false));
   BERTH_ASSIGN(std::string parent_link, layout_.link(parent));
   std::string lower = "l/" + parent_link;
   if (layout_.has_parent(parent)) {
