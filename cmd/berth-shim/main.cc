@@ -5,9 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "base/trace.h"
 #include "shim/shim.h"
 
 int main(int argc, char** argv) {
+  berth::trace_step("shim-main");
   berth::shim::Config cfg;
   std::string log_driver = "json-file";
   uint64_t max_size = 0;

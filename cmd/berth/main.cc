@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 #include "base/file.h"
+#include "base/trace.h"
 
 #include "commands.h"
 
@@ -138,6 +139,7 @@ std::vector<std::string> management_to_top_level(std::vector<std::string> args) 
 }  // namespace
 
 int main(int argc, char** argv) {
+  berth::trace_step("cli-main");
   signal(SIGPIPE, SIG_IGN);
   CLI::App app{"berth: a container engine's client, with Docker's commands"};
   app.require_subcommand(1);
@@ -187,5 +189,6 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 125;  // docker's code for a usage error
   }
+  berth::trace_step("cli-end");
   return berth::cli::exit_code;
 }

@@ -11,6 +11,7 @@
 #include "base/random.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "base/trace.h"
 #include "daemon/links.h"
 #include "daemon/mount_points.h"
 #include "daemon/spec.h"
@@ -238,6 +239,7 @@ Result<std::string> Daemon::reserve_name(const std::string& name, const std::str
 }
 
 Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
+  trace_step("create-begin");
   if (!body.is_object())
     return fail(ErrorKind::InvalidArgument,
                 "config cannot be empty in order to create a container");
@@ -306,11 +308,13 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   BERTH_TRY(logs::parse_log_config(hc["LogConfig"].value("Type", ""), lopts));
   c->host_config = hc;
   BERTH_TRY(plan_networks(*c, networking));
+  trace_step("create-parsed");
   std::string dir = container_dir(c->id);
   BERTH_TRY(mkdir_all(dir, 0710));
   auto cleanup = Defer([&] { remove_all(dir); });
   c->log_path = dir + "/" + c->id + "-json.log";
   BERTH_TRY(write_etc_files(*c));
+  trace_step("create-etc-written");
   auto mounts_of = [this](const std::string& ref) -> Result<json> {
     BERTH_ASSIGN(auto other, get(ref));
     std::lock_guard<std::mutex> l(other->mu);
@@ -322,10 +326,12 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
       if (p.value("Anonymous", false)) volumes_->remove(p.value("Name", ""));
   });
   { BERTH_TRY(images()->create_container_layer(c->id, img.record.id)); }
+  trace_step("create-layer-made");
   if (auto st = save(*c); !st) {
     images()->remove_container_layer(c->id);
     return std::unexpected(st.error());
   }
+  trace_step("create-saved");
   drop_anonymous.dismiss();
   cleanup.dismiss();
   unreserve.dismiss();
@@ -334,6 +340,7 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
     containers_[c->id] = c;
   }
   emit(*c, "create");
+  trace_step("create-end");
   return CreateResult{c->id, {}};
 }
 
@@ -462,6 +469,7 @@ Status Daemon::rename(const std::string& ref, const std::string& new_name) {
 }
 
 Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
+  trace_step("remove-begin");
   BERTH_ASSIGN(auto c, get(ref));
   bool running;
   {
@@ -494,12 +502,16 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   }
   {
     images()->unmount_container_layer(c->id);
+    trace_step("remove-unmounted");
     if (auto st = images()->remove_container_layer(c->id);
         !st && st.error().kind() != ErrorKind::NotFound)
       log::warn("remove layer {}: {}", c->id, st.error().message());
   }
+  trace_step("remove-layer-done");
   remove_all(container_dir(c->id));
+  trace_step("remove-cdir-done");
   remove_all(shim_dir(c->id));
+  trace_step("remove-dirs-done");
   {
     std::lock_guard<std::mutex> l(mu_);
     containers_.erase(c->id);
@@ -516,6 +528,7 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   {
     std::lock_guard<std::mutex> l(c->mu);
     c->gone = true;  // a wait for "removed" returns only now
+    trace_step("remove-gone");
   }
   c->cv.notify_all();
   return ok();

@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/trace.h"
 #include "daemon/daemon.h"
 #include "daemon/spec.h"
 #include "logs/log_file.h"
@@ -69,6 +70,7 @@ Result<bool> Daemon::start(const std::string& ref) {
 }
 
 Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
+  trace_step("start-begin");
   {
     std::lock_guard<std::mutex> l(c->mu);
     if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", c->id);
@@ -79,6 +81,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   // Any way out before the process runs (an error, or an exception from a malformed record)
   // unmounts the layer again.
   Defer unmount([&] { images()->unmount_container_layer(c->id); });
+  trace_step("start-mounted");
   auto record_failure = [&](const Error& e) {
     std::lock_guard<std::mutex> l(c->mu);
     c->state.error = e.message();
@@ -123,6 +126,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   remove_all(dir);
   BERTH_TRY(mkdir_all(dir, 0700));
   BERTH_TRY(write_file_atomic(dir + "/config.json", spec->dump(), 0600, false));
+  trace_step("start-spec-written");
 
   // the shim
   std::string shim = cfg_.shim_path.empty() ? executable_dir() + "/berth-shim" : cfg_.shim_path;
@@ -170,7 +174,9 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid;
+  trace_step("start-spawn");
   int rc = posix_spawn(&pid, shim.c_str(), &fa, nullptr, argv.data(), environ);
+  trace_step("start-spawned");
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     errno = rc;
@@ -178,7 +184,9 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   }
   wr.reset();
   waitpid(pid, nullptr, 0);  // the shim forks away at once
+  trace_step("start-shim-forked");
   std::string line = read_line(rd.get(), 60000);
+  trace_step("start-shim-ready");
   if (!line.starts_with("ok ")) {
     std::string msg = line.starts_with("error: ") ? line.substr(7) : "shim failed to start";
     Error e(ErrorKind::InvalidArgument,
@@ -195,6 +203,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     // attaches opened before start connect before the process runs: no output is lost
     c->cv.wait_for(l, std::chrono::seconds(2), [&] { return c->attaching == 0; });
   }
+  trace_step("start-driver-start");
   if (auto st = driver.start(c->id); !st) {
     driver.remove(c->id);
     record_failure(st.error());
@@ -218,6 +227,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     c->manually_stopped = false;
     save(*c, false);
   }
+  trace_step("start-done");
   emit(*c, "start");
   std::thread([this, c] { monitor(c); }).detach();
   start_health(c, true);
@@ -279,6 +289,7 @@ bool Daemon::should_restart(const Container& c, int exit_code) {
 }
 
 void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus& st) {
+  trace_step("onexit-begin");
   bool restart = false, autoremove = false;
   int64_t ran_ms = 0;
   {
@@ -301,9 +312,12 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     }
     save(*c, false);
   }
+  trace_step("onexit-saved");
   { images()->unmount_container_layer(c->id); }
+  trace_step("onexit-unmounted");
   release_volumes(c->mount_points);  // fixed after create: no lock needed to read
   teardown_network(c);
+  trace_step("onexit-net-down");
   if (st.oom_killed) emit(*c, "oom");
   emit(*c, "die", {{"exitCode", std::to_string(st.exit_code)}});
   {

@@ -16,6 +16,7 @@
 #include "base/file.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "base/trace.h"
 #include "runtime/cgroup/manager.h"
 #include "runtime/container.h"
 #include "runtime/devices.h"
@@ -148,6 +149,7 @@ Result<oci::Spec> load_container_spec(const StateStore& store, const std::string
 }
 
 Result<pid_t> create_container(const StateStore& store, const CreateOptions& opts) {
+  trace_step("rt-create-begin");
   BERTH_TRY(validate_id(opts.id));
   const std::string dir = store.dir(opts.id);
   if (path_exists(dir)) return fail(ErrorKind::Conflict, "container with id exists: {}", opts.id);
@@ -259,6 +261,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   // In a new user namespace the init cannot write host cgroupfs files: the parent moves it.
   const bool self_join = !args.new_userns;
   const CgroupJoin join = CgroupJoin::prepare(*cg, self_join);
+  trace_step("rt-cgroup-ready");
   args.cgroup_join = &join;
 
   if (joins.empty() && !new_time) {

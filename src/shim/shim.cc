@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "base/trace.h"
 #include "oci/spec.h"
 #include "runtime/container.h"
 #include "runtime/sync.h"
@@ -472,6 +473,7 @@ int Shim::serve() {
     if (out_r_ && p[1].revents) pump_output(out_r_.get(), 1, false);
     if (err_r_ && p[2].revents) pump_output(err_r_.get(), 2, false);
   }
+  trace_step("shim-reaped");
   log_->flush_partial();
   ExitStatus s;
   s.exit_code = init_code_;
@@ -482,12 +484,14 @@ int Shim::serve() {
   write_file_atomic(exit_path(cfg_.dir), s.to_json().dump(), 0644, false);
   if (auto st = runtime_.remove(cfg_.id); !st)
     log::warn("delete {}: {}", cfg_.id, st.error().message());
+  trace_step("shim-runtime-removed");
   std::string f = frame(kExit, s.to_json().dump());
   for (auto& c : clients_) {
     if (!c->fd) continue;
     if (c->op == "wait") send_all(c->fd.get(), f);
     ::shutdown(c->fd.get(), SHUT_RDWR);
   }
+  trace_step("shim-notified");
   ::unlink(socket_path(cfg_.dir).c_str());
   return 0;
 }
@@ -495,6 +499,7 @@ int Shim::serve() {
 }  // namespace
 
 int run(const Config& cfg, int ready_fd) {
+  trace_step("shim-run");
   Shim shim(cfg);
   if (auto st = shim.create(ready_fd); !st) {
     write_all(ready_fd, "error: " + st.error().message() + "\n");
