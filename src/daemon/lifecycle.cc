@@ -72,7 +72,9 @@ Result<bool> Daemon::start(const std::string& ref) {
 Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   trace_step("start-begin");
   {
-    std::lock_guard<std::mutex> l(c->mu);
+    std::unique_lock<std::mutex> l(c->mu);
+    // the last run's shim still removes its cgroups and runtime state under this ID
+    c->cv.wait_for(l, std::chrono::seconds(10), [&] { return !c->shim_leaving; });
     if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", c->id);
     if (c->state.running) return false;
   }
@@ -255,6 +257,23 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
       }
     }
   }
+  if (got) {
+    // The shim tells the exit before it cleans up; the exit is handled now and a new start
+    // waits (shim_leaving) until the shim closes the connection, its cleanup done.
+    {
+      std::lock_guard<std::mutex> l(c->mu);
+      c->shim_leaving = true;
+    }
+    on_exit(c, st);
+    pollfd p{fd->get(), POLLIN, 0};
+    char buf[256];
+    while (::poll(&p, 1, 10000) > 0 && ::read(fd->get(), buf, sizeof buf) > 0) {
+    }
+    std::lock_guard<std::mutex> l(c->mu);
+    c->shim_leaving = false;
+    c->cv.notify_all();
+    return;
+  }
   if (!got) {
     // the shim finished before we asked, or died: its record says how the container ended
     for (int i = 0; i < 20 && !got; ++i) {
@@ -310,7 +329,9 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
       c->state.restarting = true;
       c->state.status = "restarting";
     }
-    save(*c, false);
+    // A container about to be removed is not recorded as exited first: after a crash in
+    // between, its exit.json tells restore() the same, and the removal is done then.
+    if (!autoremove) save(*c, false);
   }
   trace_step("onexit-saved");
   { images()->unmount_container_layer(c->id); }

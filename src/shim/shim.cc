@@ -482,16 +482,17 @@ int Shim::serve() {
   // under the exec root (a tmpfs in production, gone at reboot): berthd reads it, also after
   // its own crash, which the page cache survives
   write_file_atomic(exit_path(cfg_.dir), s.to_json().dump(), 0644, false);
+  // The exit is told first, the runtime's cleanup (cgroups, state) follows: berthd holds
+  // back a new start of this container until our connections close, after the cleanup.
+  std::string f = frame(kExit, s.to_json().dump());
+  for (auto& c : clients_)
+    if (c->fd && c->op == "wait") send_all(c->fd.get(), f);
+  trace_step("shim-notified");
   if (auto st = runtime_.remove(cfg_.id); !st)
     log::warn("delete {}: {}", cfg_.id, st.error().message());
   trace_step("shim-runtime-removed");
-  std::string f = frame(kExit, s.to_json().dump());
-  for (auto& c : clients_) {
-    if (!c->fd) continue;
-    if (c->op == "wait") send_all(c->fd.get(), f);
-    ::shutdown(c->fd.get(), SHUT_RDWR);
-  }
-  trace_step("shim-notified");
+  for (auto& c : clients_)
+    if (c->fd) ::shutdown(c->fd.get(), SHUT_RDWR);
   ::unlink(socket_path(cfg_.dir).c_str());
   return 0;
 }
