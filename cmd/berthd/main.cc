@@ -7,6 +7,7 @@
 
 #include "api/routes.h"
 #include "api/server.h"
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "options.h"
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
         berth::log::warn("{} without --tlsverify: anyone who can reach it controls berthd", h);
   }
 
+  // removed containers' and layers' files are unlinked after the answer
+  berth::enable_background_removal();
   auto d = berth::daemon::Daemon::open(o.cfg);
   if (!d) {
     fmt::print(stderr, "berthd: {}\n", d.error().message());
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
   server.stop();
   // live restore: containers and their shims keep running; without it they stop with us
   if (!o.cfg.live_restore) (*d)->stop_all();
+  berth::drain_background_removals();
   ::unlink(o.pidfile.c_str());
   _exit(0);
 }

@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "base/json_fields.h"
 #include "base/log.h"
@@ -18,6 +19,9 @@
 #include "logs/log_file.h"
 
 namespace berth::daemon {
+
+// A removed container's dirs while their files are deleted (not an ID: never loaded).
+constexpr const char* kRemovingSuffix = "-removing";
 
 using nlohmann::json;
 
@@ -156,6 +160,9 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   d->dns_ = std::make_unique<network::DnsServer>(
       [self](const std::string& id, const std::string& name) { return self->dns_lookup(id, name); },
       network::DnsServer::host_nameservers());
+  // what removals of a berthd that died had not finished deleting
+  clear_renamed(cfg.data_root + "/containers", "", kRemovingSuffix);
+  clear_renamed(cfg.exec_root + "/containers", "", kRemovingSuffix);
   // container records
   std::string dir = cfg.data_root + "/containers";
   if (DIR* dp = opendir(dir.c_str())) {
@@ -508,9 +515,10 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
       log::warn("remove layer {}: {}", c->id, st.error().message());
   }
   trace_step("remove-layer-done");
-  remove_all(container_dir(c->id));
+  // renamed away now, their files unlinked after the answer (background_removal.h)
+  remove_via(container_dir(c->id), container_dir(c->id) + kRemovingSuffix);
   trace_step("remove-cdir-done");
-  remove_all(shim_dir(c->id));
+  remove_via(shim_dir(c->id), shim_dir(c->id) + kRemovingSuffix);
   trace_step("remove-dirs-done");
   {
     std::lock_guard<std::mutex> l(mu_);

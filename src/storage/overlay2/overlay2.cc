@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "base/unique_fd.h"
 #include "storage/layer_id.h"
@@ -19,6 +20,9 @@
 namespace berth::storage::overlay2 {
 
 namespace {
+
+// A removed layer's dir while its files are deleted.
+constexpr const char* kRemovingPrefix = ".removing-";
 
 class Overlay2Driver final : public Driver {
  public:
@@ -196,7 +200,8 @@ Status Overlay2Driver::remove(const std::string& id) {
     std::string l = layout_.links() + "/" + *lid;
     if (unlink(l.c_str()) < 0 && errno != ENOENT) return sys_fail("remove {}", l);
   }
-  return remove_all(dir);
+  // no layer ID starts with a dot: list() never sees it (background_removal.h)
+  return remove_via(dir, layout_.root() + "/" + kRemovingPrefix + id);
 }
 
 Result<archive::ApplyResult> Overlay2Driver::apply_diff(const std::string& id, int tar_fd) {
@@ -253,6 +258,7 @@ Status Overlay2Driver::cleanup() {
 Result<std::unique_ptr<Driver>> open_with_mode(const std::string& root, MountMode mode) {
   BERTH_TRY(mkdir_all(root, 0710));
   BERTH_TRY(mkdir_all(root + "/l", 0700));
+  clear_renamed(root, kRemovingPrefix, "");  // removals a dead process had not finished
   return std::unique_ptr<Driver>(std::make_unique<Overlay2Driver>(clean_path(root), mode));
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "storage/overlay2/overlay2.h"
 #include "storage_test_support.h"
@@ -67,10 +68,25 @@ TEST_F(Overlay2, DockerLayout) {
   ASSERT_TRUE(base);
   EXPECT_EQ(*base, root_ + "/base/diff");
   ASSERT_TRUE(driver_->put("base"));
-  // Removing drops the short link too.
+  // Removing drops the short link too, and leaves nothing behind in the root.
   ASSERT_TRUE(driver_->remove("top"));
   EXPECT_FALSE(path_exists(root_ + "/l/" + links[2]));
   EXPECT_FALSE(path_exists(root_ + "/top"));
+  EXPECT_EQ(list_dir(root_), (std::vector<std::string>{"base", "l", "mid"}));
+}
+
+TEST_F(Overlay2, OpeningClearsRemovalsADeadProcessLeft) {
+  // what a berthd killed mid-removal leaves: the layer renamed away, not yet deleted
+  ASSERT_TRUE(mkdir_all(root_ + "/.removing-gone/diff/d", 0755));
+  put_file(root_ + "/.removing-gone/diff/d/f", "x");
+  auto d = overlay2::open(root_);
+  ASSERT_TRUE(d) << d.error().message();
+  driver_ = std::move(*d);
+  drain_background_removals();
+  EXPECT_FALSE(path_exists(root_ + "/.removing-gone"));
+  auto ids = driver_->list();
+  ASSERT_TRUE(ids);
+  EXPECT_TRUE(ids->empty());
 }
 
 TEST_F(Overlay2, DataStringFallbackMounts130Layers) {

@@ -1,0 +1,102 @@
+#include "base/background_removal.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "base/file.h"
+#include "base/log.h"
+
+namespace berth {
+
+namespace {
+
+struct Queue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> paths;
+  uint64_t queued = 0, done = 0;
+  bool enabled = false, running = false;
+};
+
+Queue& queue() {
+  static Queue* q = new Queue;  // never destroyed: the worker may outlive main's statics
+  return *q;
+}
+
+void work() {
+  // signals are for the threads that wait for them (berthd's main thread)
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  Queue& q = queue();
+  std::unique_lock<std::mutex> l(q.mu);
+  for (;;) {
+    q.cv.wait(l, [&] { return !q.paths.empty(); });
+    std::string path = std::move(q.paths.front());
+    q.paths.pop_front();
+    l.unlock();
+    if (auto st = remove_all(path); !st) log::warn("remove {}: {}", path, st.error().message());
+    l.lock();
+    q.done++;
+    q.cv.notify_all();
+  }
+}
+
+void remove_soon(std::string path) {
+  Queue& q = queue();
+  {
+    std::lock_guard<std::mutex> l(q.mu);
+    if (q.enabled) {
+      if (!q.running) {
+        std::thread(work).detach();
+        q.running = true;
+      }
+      q.paths.push_back(std::move(path));
+      q.queued++;
+      q.cv.notify_all();
+      return;
+    }
+  }
+  if (auto st = remove_all(path); !st) log::warn("remove {}: {}", path, st.error().message());
+}
+
+}  // namespace
+
+void enable_background_removal() {
+  std::lock_guard<std::mutex> l(queue().mu);
+  queue().enabled = true;
+}
+
+Status remove_via(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) return remove_all(from);
+  remove_soon(to);
+  return ok();
+}
+
+void drain_background_removals() {
+  Queue& q = queue();
+  std::unique_lock<std::mutex> l(q.mu);
+  uint64_t target = q.queued;
+  q.cv.wait(l, [&] { return q.done >= target; });
+}
+
+void clear_renamed(const std::string& dir, const std::string& prefix, const std::string& suffix) {
+  DIR* dp = opendir(dir.c_str());
+  if (!dp) return;
+  while (dirent* e = readdir(dp)) {
+    std::string name = e->d_name;
+    if ((!prefix.empty() && name.starts_with(prefix)) ||
+        (!suffix.empty() && name.size() > suffix.size() && name.ends_with(suffix)))
+      remove_soon(dir + "/" + name);
+  }
+  closedir(dp);
+}
+
+}  // namespace berth
