@@ -79,7 +79,10 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     if (c->state.running) return false;
   }
   std::string rootfs;
-  { BERTH_ASSIGN(rootfs, images()->mount_container_layer(c->id)); }
+  {
+    bool disposable = c->host_config.value("AutoRemove", false);  // fixed at create
+    BERTH_ASSIGN(rootfs, images()->mount_container_layer(c->id, disposable));
+  }
   // Any way out before the process runs (an error, or an exception from a malformed record)
   // unmounts the layer again.
   Defer unmount([&] { images()->unmount_container_layer(c->id); });
@@ -568,6 +571,15 @@ void Daemon::restore() {
       // alive: wait for its exit as before; gone: monitor reads exit.json (or records 255)
       std::thread([this, c] { monitor(c); }).detach();
       start_health(c, false);
+      continue;
+    }
+    if (c->host_config.value("AutoRemove", false)) {
+      // exited while berthd was down (or the host crashed under it): removed, as dockerd
+      // does; its layer may have been mounted volatile and is not to be mounted again
+      std::thread([this, c] {
+        if (auto r = remove(c->id, true, true); !r)
+          log::warn("auto-remove {}: {}", c->id, r.error().message());
+      }).detach();
       continue;
     }
     auto rp = c->host_config.value("RestartPolicy", json::object()).value("Name", "no");

@@ -26,8 +26,9 @@ Status Store::create_container_layer(const std::string& id, const std::string& i
   });
 }
 
-Result<std::string> Store::mount_container_layer(const std::string& id) {
+Result<std::string> Store::mount_container_layer(const std::string& id, bool disposable) {
   BERTH_TRY(need(*md_, id));
+  if (disposable) driver_->set_disposable(id);
   return driver_->get(id);
 }
 

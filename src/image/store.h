@@ -68,7 +68,8 @@ class Store {
   // Containers' read-write layers (driver id = container id) on an image's top layer
   // (container_layers.cc); the image's layers stay while one exists.
   Status create_container_layer(const std::string& id, const std::string& image);
-  Result<std::string> mount_container_layer(const std::string& id);  // the merged view
+  // The merged view. `disposable`: the container is removed when it exits (run --rm).
+  Result<std::string> mount_container_layer(const std::string& id, bool disposable = false);
   Status unmount_container_layer(const std::string& id);
   Status remove_container_layer(const std::string& id);
   // `docker ps -s`: bytes of the RW layer alone (SizeRw) and with its image's (SizeRootFs).

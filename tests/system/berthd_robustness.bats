@@ -126,3 +126,26 @@ s.close()' "$BT/berth.sock"
   run grep -c " $BT/data/overlay2/.*/merged" /proc/self/mountinfo
   [ "$output" = 0 ]
 }
+
+@test "run --rm: its layer is mounted volatile; one that exits while berthd is down is removed when it comes back" {
+  dk run -d --rm --name rmv --network none busybox sh -c 'sleep 2'
+  dk run -d --name keep --network none busybox sleep 1000
+  local rmv keep
+  rmv="/$(dk inspect -f '{{.Id}}' rmv)/merged"
+  keep="/$(dk inspect -f '{{.Id}}' keep)/merged"
+  # a disposable layer skips overlay's syncs; a kept one does not
+  grep -F "$rmv " /proc/self/mountinfo | grep -q volatile
+  grep -F "$keep " /proc/self/mountinfo
+  ! grep -F "$keep " /proc/self/mountinfo | grep -q volatile
+  kill -9 "$(cat "$BT/berthd.pid")"
+  sleep 3  # rmv exits meanwhile
+  berthd_launch
+  for _ in $(seq 50); do
+    [ -z "$(dk ps -aq --filter name=rmv)" ] && break
+    sleep 0.1
+  done
+  [ -z "$(dk ps -aq --filter name=rmv)" ]
+  ! grep -qF "$rmv " /proc/self/mountinfo
+  [ "$(dk inspect -f '{{.State.Running}}' keep)" = true ]
+  dk rm -f keep
+}

@@ -61,7 +61,14 @@ Status mount_overlay_fsconfig(const OverlaySpec& spec) {
   BERTH_TRY(set("source", "overlay"));
   for (const auto& o : spec.options) {
     auto eq = o.find('=');
-    BERTH_TRY(set(o.substr(0, eq), eq == std::string::npos ? "" : o.substr(eq + 1)));
+    if (eq != std::string::npos) {
+      BERTH_TRY(set(o.substr(0, eq), o.substr(eq + 1)));
+    } else if (fsconfig(fs.get(), FSCONFIG_SET_FLAG, o.c_str(), nullptr, 0) < 0) {
+      int e = errno;
+      std::string why = fs_messages(fs.get());
+      errno = e;
+      return sys_fail("overlay option {}{}{}", o, why.empty() ? "" : ": ", why);
+    }
   }
   for (const auto& l : spec.lowers) BERTH_TRY(set("lowerdir+", abs_path(spec, l)));
   if (!spec.upper.empty()) {

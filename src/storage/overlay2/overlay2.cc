@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "base/background_removal.h"
 #include "base/file.h"
@@ -36,6 +37,10 @@ class Overlay2Driver final : public Driver {
   Result<std::vector<std::string>> list() const override;
   Result<std::string> get(const std::string& id) override;
   Status put(const std::string& id) override;
+  void set_disposable(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    disposable_.insert(id);
+  }
   Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) override;
   Result<archive::ApplyResult> apply_diff_unsynced(const std::string& id, int tar_fd) override;
   Status sync() override { return archive::sync_tree(layout_.root()); }
@@ -56,6 +61,7 @@ class Overlay2Driver final : public Driver {
   // Users of each mounted layer; guards mounting and unmounting too.
   std::mutex mu_;
   std::map<std::string, int> refs_;
+  std::set<std::string> disposable_;  // mounted with "volatile"
 };
 
 bool Overlay2Driver::exists(const std::string& id) const {
@@ -145,8 +151,19 @@ Status Overlay2Driver::mount_layer(const std::string& id) {
     spec.work = id + "/work";
   }
   spec.lowers.insert(spec.lowers.end(), lowers.begin(), lowers.end());
-  if (mode_ == MountMode::Fsconfig) return mount_overlay_fsconfig(spec);
-  return mount_overlay_data(spec);
+  auto mount = [&] {
+    return mode_ == MountMode::Fsconfig ? mount_overlay_fsconfig(spec) : mount_overlay_data(spec);
+  };
+  if (!spec.upper.empty() && disposable_.contains(id)) {
+    // Overlay marks a volatile upper (work/work/incompat/volatile) and refuses to mount it
+    // again, for fear of a crash in between; a disposable layer is removed after a crash
+    // (the daemon's restore), so a mark found here is from a clean unmount.
+    (void)remove_all(layout_.work(id) + "/work/incompat");
+    spec.options.push_back("volatile");
+    if (mount()) return ok();
+    spec.options.pop_back();  // a kernel before 5.10
+  }
+  return mount();
 }
 
 Result<std::string> Overlay2Driver::get(const std::string& id) {
@@ -195,6 +212,7 @@ Status Overlay2Driver::remove(const std::string& id) {
   std::string dir = layout_.dir(id);
   if (!path_exists(dir)) return ok();
   refs_.erase(id);
+  disposable_.erase(id);
   BERTH_TRY(unmount(layout_.merged(id)));
   if (auto lid = layout_.link(id)) {
     std::string l = layout_.links() + "/" + *lid;

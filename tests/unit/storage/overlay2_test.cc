@@ -154,5 +154,34 @@ TEST_F(Overlay2, RefusesOverlayfsRoot) {
   ASSERT_TRUE(driver_->put("ctr"));
 }
 
+TEST_F(Overlay2, DisposableLayersMountVolatileAndAgain) {
+  auto d = overlay2::open(root_);
+  ASSERT_TRUE(d) << d.error().message();
+  driver_ = std::move(*d);
+  ASSERT_TRUE(driver_->create("img", "", false));
+  ASSERT_TRUE(driver_->create("ctr", "img", true));
+  driver_->set_disposable("ctr");
+  auto options_of = [&](const std::string& target) {
+    std::string info = slurp("/proc/self/mountinfo");
+    auto at = info.find(" " + target + " ");
+    return at == std::string::npos ? std::string("(not mounted)")
+                                   : info.substr(at, info.find('\n', at) - at);
+  };
+  // twice: overlay leaves a mark on a volatile upper and refuses it the next time unless the
+  // driver clears it
+  for (int i = 0; i < 2; ++i) {
+    auto merged = driver_->get("ctr");
+    ASSERT_TRUE(merged) << i << ": " << merged.error().message();
+    EXPECT_NE(options_of(*merged).find("volatile"), std::string::npos) << options_of(*merged);
+    put_file(*merged + "/f", "x");
+    ASSERT_TRUE(driver_->put("ctr"));
+  }
+  ASSERT_TRUE(driver_->create("kept", "img", true));
+  auto merged = driver_->get("kept");
+  ASSERT_TRUE(merged);
+  EXPECT_EQ(options_of(*merged).find("volatile"), std::string::npos) << options_of(*merged);
+  ASSERT_TRUE(driver_->put("kept"));
+}
+
 }  // namespace
 }  // namespace berth::storage
