@@ -48,6 +48,14 @@ teardown() { berthd_teardown; }
 
 tcp() { echo "tcp://127.0.0.1:$(cat "$BT/tls-port")"; }
 
+# A second berthd (BINARY, its dirs and socket named NAME) asked for TLS with CERT; expected
+# to refuse to start.
+berthd_tls_once() {
+  timeout 10 "$1" --config-file /nonexistent --data-root "$BT/data-$2" --exec-root "$BT/exec-$2" \
+    -H "unix://$BT/$2.sock" -H tcp://127.0.0.1:1 --tlsverify --tlscacert "$BT/certs/ca.pem" \
+    --tlscert "$3" --tlskey "$BT/certs/server-key.pem"
+}
+
 # docker or berth with the client certificate, by flags
 with_cert() {
   local client=$1
@@ -124,12 +132,10 @@ with_cert() {
 }
 
 @test "TLS: berthd refuses to start with --tlsverify and no usable certificate" {
-  run timeout 10 "$BERTH_BUILD/cmd/berthd" --config-file /nonexistent --data-root "$BT/data2" \
-    --exec-root "$BT/exec2" -H "unix://$BT/other.sock" -H tcp://127.0.0.1:1 --tlsverify \
-    --tlscacert "$BT/certs/ca.pem" --tlscert "$BT/nonexistent.pem" --tlskey "$BT/certs/server-key.pem"
+  run berthd_tls_once "$BERTH_BUILD/cmd/berthd" two "$BT/nonexistent.pem"
   [ "$status" -ne 0 ]
   [[ "$output" == *"could not load TLS certificate $BT/nonexistent.pem"* ]]
-  [ ! -e "$BT/other.sock" ]
+  [ ! -e "$BT/two.sock" ]
 }
 
 @test "TLS: a client that trickles its handshake is cut off at the deadline; berthd keeps serving" {
@@ -169,12 +175,10 @@ print(int(time.time() - start))' "$port"
     --tlscert "$c/cert.pem" --tlskey "$c/key.pem" -H "$(tcp)" version
   [ "$status" -eq 1 ]
   [[ "$output" == *"TLS is not available: cannot find berth-tls.so (looked for $BT/nomod/bin/berth-tls.so and $BT/nomod/bin/../lib/berth/berth-tls.so)"* ]]
-  run timeout 10 "$BT/nomod/bin/berthd" --config-file /nonexistent --data-root "$BT/data3" \
-    --exec-root "$BT/exec3" -H "unix://$BT/other3.sock" -H tcp://127.0.0.1:1 --tlsverify \
-    --tlscacert "$BT/certs/ca.pem" --tlscert "$BT/certs/server.pem" --tlskey "$BT/certs/server-key.pem"
+  run berthd_tls_once "$BT/nomod/bin/berthd" three "$BT/certs/server.pem"
   [ "$status" -ne 0 ]
   [[ "$output" == *"TLS is not available: cannot find berth-tls.so"* ]]
-  [ ! -e "$BT/other3.sock" ]
+  [ ! -e "$BT/three.sock" ]
   # installed as scripts/setup.sh does: lib/berth beside bin
   mkdir -p "$BT/nomod/lib/berth"
   cp "$BERTH_BUILD/cmd/berth-tls.so" "$BT/nomod/lib/berth/"
