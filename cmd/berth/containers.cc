@@ -53,29 +53,24 @@ int start_failed(const Error& err) {
   return report(err, code);
 }
 
-int run(Engine& e, const RunOptions& o) {
-  auto id = create(e, o);
-  if (!id) return report(id.error(), 125);
-  if (o.detach) {
-    auto r = e.call("POST", Engine::api("/containers/" + *id + "/start"));
-    if (!r || r->status >= 400) return start_failed(r ? client::daemon_error(*r) : r.error());
-    std::printf("%s\n", id->c_str());
-    return 0;
-  }
+// Attaches (stdin too when `interactive`), registers the wait, starts and streams until the
+// output ends, as the docker CLI does for `run` and `start -a`: nothing is missed. Returns
+// the container's exit code (the start's error code when it did not start).
+int attach_start_wait(Engine& e, const std::string& id, bool tty, bool interactive, bool removed) {
   // attach and wait before start, as the docker CLI does: nothing is missed
-  auto h = e.hijack(Engine::api("/containers/" + *id + "/attach?stream=1&stdout=1&stderr=1" +
-                                (o.interactive ? "&stdin=1" : "")),
+  auto h = e.hijack(Engine::api("/containers/" + id + "/attach?stream=1&stdout=1&stderr=1" +
+                                (interactive ? "&stdin=1" : "")),
                     std::nullopt);
   if (!h) return report(h.error(), 125);
   // framed unless there is a tty (older dockerd labels every attach a raw stream)
-  h->multiplexed = !o.tty;
+  h->multiplexed = !tty;
   int status = 125;
-  std::string cond = o.rm ? "removed" : "next-exit";
+  std::string cond = removed ? "removed" : "next-exit";
   std::promise<void> waiting;
   std::thread waiter([&] {
     bool told = false;
     auto r = e.stream(
-        "POST", Engine::api("/containers/" + *id + "/wait?condition=" + cond),
+        "POST", Engine::api("/containers/" + id + "/wait?condition=" + cond),
         [&](std::string_view d) {
           auto j = json::parse(d, nullptr, false);
           if (j.is_object()) status = j.value("StatusCode", 125);
@@ -90,7 +85,7 @@ int run(Engine& e, const RunOptions& o) {
     if (!r) report(r.error());
   });
   waiting.get_future().wait();  // the wait is registered: the exit cannot be missed
-  auto r = e.call("POST", Engine::api("/containers/" + *id + "/start"));
+  auto r = e.call("POST", Engine::api("/containers/" + id + "/start"));
   if (!r || r->status >= 400) {
     int code = start_failed(r ? client::daemon_error(*r) : r.error());
     ::shutdown(h->fd.get(), SHUT_RDWR);
@@ -98,12 +93,24 @@ int run(Engine& e, const RunOptions& o) {
     return code;
   }
   {
-    RawTerminal raw(o.tty && o.interactive);
-    if (o.tty) resize(e, "/containers/" + *id);
-    pump(*h, o.interactive);
+    RawTerminal raw(tty && interactive);
+    if (tty) resize(e, "/containers/" + id);
+    pump(*h, interactive);
   }
   waiter.join();
   return status;
+}
+
+int run(Engine& e, const RunOptions& o) {
+  auto id = create(e, o);
+  if (!id) return report(id.error(), 125);
+  if (o.detach) {
+    auto r = e.call("POST", Engine::api("/containers/" + *id + "/start"));
+    if (!r || r->status >= 400) return start_failed(r ? client::daemon_error(*r) : r.error());
+    std::printf("%s\n", id->c_str());
+    return 0;
+  }
+  return attach_start_wait(e, *id, o.tty, o.interactive, o.rm);
 }
 
 std::string short_id(const std::string& id) {
@@ -256,7 +263,30 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
   auto t = std::make_shared<int>(-1);
   auto* start = app.add_subcommand("start", "Start one or more stopped containers");
   start->add_option("containers", *ids)->required();
-  start->callback([=] { exit_code = simple(engine(), *ids, "POST", "/start"); });
+  auto attach = std::make_shared<bool>(false), interactive = std::make_shared<bool>(false);
+  start->add_flag("-a,--attach", *attach, "attach STDOUT/STDERR and forward signals");
+  start->add_flag("-i,--interactive", *interactive, "attach the container's STDIN");
+  start->callback([=] {
+    if (!*attach && !*interactive) {
+      exit_code = simple(engine(), *ids, "POST", "/start");
+      return;
+    }
+    if (ids->size() > 1) {
+      exit_code = report(Error(ErrorKind::InvalidArgument,
+                               "you cannot start and attach multiple containers at once"));
+      return;
+    }
+    auto r = engine().call("GET", Engine::api("/containers/" + ids->front() + "/json"));
+    if (!r || r->status >= 400) {
+      exit_code = fail_with(r);
+      return;
+    }
+    json c = r->json();
+    json cfg = c.value("Config", json::object());
+    exit_code = attach_start_wait(engine(), c.value("Id", ids->front()), cfg.value("Tty", false),
+                                  *interactive && cfg.value("OpenStdin", false),
+                                  c.value("HostConfig", json::object()).value("AutoRemove", false));
+  });
   for (auto [name, what] : {std::pair{"stop", "Stop one or more running containers"},
                             std::pair{"restart", "Restart one or more containers"}}) {
     auto* c = app.add_subcommand(name, what);

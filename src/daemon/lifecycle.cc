@@ -262,19 +262,22 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
   }
   if (got) {
     // The shim tells the exit before it cleans up; the exit is handled now and a new start
-    // waits (shim_leaving) until the shim closes the connection, its cleanup done.
+    // waits (shim_leaving) until the shim closes the connection, its cleanup done. That wait
+    // is its own thread: on_exit may need op_mu (--rm), which a waiting start holds.
     {
       std::lock_guard<std::mutex> l(c->mu);
       c->shim_leaving = true;
     }
+    std::thread([c, conn = std::make_shared<UniqueFd>(std::move(*fd))] {
+      pollfd p{conn->get(), POLLIN, 0};
+      char buf[256];
+      while (::poll(&p, 1, 10000) > 0 && ::read(conn->get(), buf, sizeof buf) > 0) {
+      }
+      std::lock_guard<std::mutex> l(c->mu);
+      c->shim_leaving = false;
+      c->cv.notify_all();
+    }).detach();
     on_exit(c, st);
-    pollfd p{fd->get(), POLLIN, 0};
-    char buf[256];
-    while (::poll(&p, 1, 10000) > 0 && ::read(fd->get(), buf, sizeof buf) > 0) {
-    }
-    std::lock_guard<std::mutex> l(c->mu);
-    c->shim_leaving = false;
-    c->cv.notify_all();
     return;
   }
   if (!got) {

@@ -44,6 +44,27 @@ teardown() { berthd_teardown; }
   [ "$output" = "$(printf 'a\nb\ndone')" ]
 }
 
+@test "start -a, start -ai: output, stdin and the container's exit code; several with -a refused" {
+  dk create --name sa --network none busybox sh -c 'echo out; echo err >&2; exit 3'
+  run --separate-stderr dk start -a sa
+  [ "$status" -eq 3 ]
+  [ "$output" = out ]
+  [ "$stderr" = err ]
+  # again: the same container, attached again
+  run --separate-stderr dk start -a sa
+  [ "$status" -eq 3 ]
+  [ "$output" = out ]
+  dk create -i --name sai --network none busybox sh -c 'cat; echo done'
+  export -f dk
+  run bash -c "printf 'a\nb\n' | dk start -ai sai"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$(printf 'a\nb\ndone')" ]
+  run dk start -a sa sai
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"you cannot start and attach multiple containers at once"* ]]
+  dk rm sa sai
+}
+
 @test "run -d, logs, ps, inspect, stop, rm" {
   run dk run -d --name lg busybox sh -c 'i=0; while true; do echo line$i; i=$((i+1)); sleep 0.1; done'
   [ "$status" -eq 0 ]
