@@ -20,7 +20,7 @@ namespace {
 struct Queue {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::string> paths;
+  std::deque<std::function<void()>> tasks;
   uint64_t queued = 0, done = 0;
   bool enabled = false, running = false;
 };
@@ -38,33 +38,23 @@ void work() {
   Queue& q = queue();
   std::unique_lock<std::mutex> l(q.mu);
   for (;;) {
-    q.cv.wait(l, [&] { return !q.paths.empty(); });
-    std::string path = std::move(q.paths.front());
-    q.paths.pop_front();
+    q.cv.wait(l, [&] { return !q.tasks.empty(); });
+    auto task = std::move(q.tasks.front());
+    q.tasks.pop_front();
     l.unlock();
-    if (auto st = remove_all(path); !st) log::warn("remove {}: {}", path, st.error().message());
+    task();
     l.lock();
     q.done++;
     q.cv.notify_all();
   }
 }
 
-void remove_soon(std::string path) {
-  Queue& q = queue();
-  {
-    std::lock_guard<std::mutex> l(q.mu);
-    if (q.enabled) {
-      if (!q.running) {
-        std::thread(work).detach();
-        q.running = true;
-      }
-      q.paths.push_back(std::move(path));
-      q.queued++;
-      q.cv.notify_all();
-      return;
-    }
-  }
+void remove_now(const std::string& path) {
   if (auto st = remove_all(path); !st) log::warn("remove {}: {}", path, st.error().message());
+}
+
+void remove_soon(std::string path) {
+  run_in_background([path = std::move(path)] { remove_now(path); });
 }
 
 }  // namespace
@@ -78,6 +68,24 @@ Status remove_via(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) return remove_all(from);
   remove_soon(to);
   return ok();
+}
+
+void run_in_background(std::function<void()> task) {
+  Queue& q = queue();
+  {
+    std::lock_guard<std::mutex> l(q.mu);
+    if (q.enabled) {
+      if (!q.running) {
+        std::thread(work).detach();
+        q.running = true;
+      }
+      q.tasks.push_back(std::move(task));
+      q.queued++;
+      q.cv.notify_all();
+      return;
+    }
+  }
+  task();
 }
 
 void drain_background_removals() {

@@ -184,6 +184,13 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
     }
     closedir(dp);
   }
+  // layers whose container's dir is gone: a removal the process did not live to finish (a
+  // dir with an unreadable record keeps its layer: the files may still be wanted)
+  if (auto st = d->images_->remove_orphan_container_layers([&](const std::string& id) {
+        return d->containers_.contains(id) || path_exists(dir + "/" + id);
+      });
+      !st)
+    log::warn("container layers: {}", st.error().message());
   return d;
 }
 
@@ -479,10 +486,12 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   trace_step("remove-begin");
   BERTH_ASSIGN(auto c, get(ref));
   bool running;
+  uint64_t exits;
   {
     std::lock_guard<std::mutex> l(c->mu);
     if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", ref);
     running = c->state.running;
+    exits = c->exits;
     if (running && !force)
       return fail(ErrorKind::Conflict,
                   "cannot remove container \"{}\": container is running: stop the container "
@@ -493,9 +502,10 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
     // it may have exited since we looked: only a kill that failed for another reason counts
     if (auto k = kill(c->id, "KILL"); !k && k.error().kind() != ErrorKind::Conflict)
       return std::unexpected(k.error());
+    // until the exit is handled, not just seen: its ports, network and mounts released
     std::unique_lock<std::mutex> l(c->mu);
-    c->cv.wait_for(l, std::chrono::seconds(30), [&] { return !c->state.running; });
-    if (c->state.running) return fail(ErrorKind::Internal, "container {} did not stop", c->id);
+    c->cv.wait_for(l, std::chrono::seconds(30), [&] { return c->exits != exits; });
+    if (c->exits == exits) return fail(ErrorKind::Internal, "container {} did not stop", c->id);
   }
   std::lock_guard<std::mutex> op(c->op_mu);  // not while a start is half-way
   {
@@ -510,9 +520,8 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   {
     images()->unmount_container_layer(c->id);
     trace_step("remove-unmounted");
-    if (auto st = images()->remove_container_layer(c->id);
-        !st && st.error().kind() != ErrorKind::NotFound)
-      log::warn("remove layer {}: {}", c->id, st.error().message());
+    // its SQLite row and files after the answer; image removal and prune wait for it
+    images()->remove_container_layer_later(c->id);
   }
   trace_step("remove-layer-done");
   // renamed away now, their files unlinked after the answer (background_removal.h)

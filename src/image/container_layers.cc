@@ -1,7 +1,9 @@
 // Containers' read-write layers: create on an image, mount, diff, export, remove.
 #include <sys/stat.h>
 
+#include "base/background_removal.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "image/store.h"
 
 namespace berth::image {
@@ -40,6 +42,23 @@ Status Store::unmount_container_layer(const std::string& id) {
 Status Store::remove_container_layer(const std::string& id) {
   BERTH_ASSIGN(ContainerLayerRecord rec, need(*md_, id));
   return layers_->remove_rw(id, rec.parent_chain, [&] { return md_->delete_container_layer(id); });
+}
+
+void Store::remove_container_layer_later(const std::string& id) {
+  run_in_background([this, id] {
+    if (auto st = remove_container_layer(id); !st && st.error().kind() != ErrorKind::NotFound)
+      log::warn("remove layer {}: {}", id, st.error().message());
+  });
+}
+
+Status Store::remove_orphan_container_layers(const std::function<bool(const std::string&)>& known) {
+  BERTH_ASSIGN(auto layers, md_->container_layers());
+  for (const auto& l : layers) {
+    if (known(l.id)) continue;
+    log::warn("container layer {} has no container: removed", l.id);
+    BERTH_TRY(remove_container_layer(l.id));
+  }
+  return ok();
 }
 
 Result<std::vector<archive::Change>> Store::container_changes(const std::string& id) {

@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "base/background_removal.h"
 #include "image/store.h"
 
 namespace berth::image {
@@ -21,6 +22,7 @@ nlohmann::json PruneReport::to_json() const {
 
 Result<PruneReport> Store::prune(bool all, const std::function<bool(const std::string&)>& in_use) {
   PruneReport report;
+  drain_background_removals();  // layers of removed containers still queued go first
   BERTH_ASSIGN(auto images, md_->images());
   // Images under our own container layers are in use whatever the caller knows.
   std::set<std::string> used;

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <set>
 
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -176,7 +177,9 @@ Status Store::tag(const std::string& source, const std::string& target) {
 Result<RemoveReport> Store::remove(const std::string& name_or_id, bool force,
                                    const std::function<bool(const std::string&)>& caller_in_use) {
   RemoveReport report;
-  // Images under our own container layers are in use whatever the caller knows.
+  // Images under our own container layers are in use whatever the caller knows (layers of
+  // removed containers still queued are gone first: remove_container_layer_later).
+  drain_background_removals();
   BERTH_ASSIGN(auto rws, md_->container_layers());
   auto in_use = [&](const std::string& image_id) {
     for (const auto& rw : rws)

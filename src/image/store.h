@@ -72,6 +72,12 @@ class Store {
   Result<std::string> mount_container_layer(const std::string& id, bool disposable = false);
   Status unmount_container_layer(const std::string& id);
   Status remove_container_layer(const std::string& id);
+  // The same after the caller's answer (base/background_removal: a SQLite commit and the
+  // dir's files). Image removal and prune wait for what is queued. If the process dies first,
+  // the layer is an orphan: remove_orphan_container_layers() at the next start removes it.
+  void remove_container_layer_later(const std::string& id);
+  // Removes the container layers whose id `known` does not know (the owner's record is gone).
+  Status remove_orphan_container_layers(const std::function<bool(const std::string&)>& known);
   // `docker ps -s`: bytes of the RW layer alone (SizeRw) and with its image's (SizeRootFs).
   struct ContainerSize {
     int64_t rw = 0, root_fs = 0;

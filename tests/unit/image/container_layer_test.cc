@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "archive/apply.h"
+#include "base/background_removal.h"
 #include "image_store_fixture.h"
 
 namespace berth::image::testing {
@@ -172,6 +173,37 @@ TEST_P(ContainerLayerCommit, RemovingTheLayerReleasesTheImageLayers) {
   rec = store_->layers().get(chain);
   ASSERT_TRUE(rec);
   EXPECT_FALSE(*rec);
+}
+
+TEST_P(ContainerLayerCommit, LaterRemovalsFinishBeforeImageRemovalLooks) {
+  std::string id = import_tree("base", base_tree, "");
+  const std::string c = container_id('l');
+  ASSERT_TRUE(store_->create_container_layer(c, id));
+  enable_background_removal();  // as in berthd: the layer goes after the caller's answer
+  store_->remove_container_layer_later(c);
+  // no "image is being used by a container": the queued removal is waited for
+  auto r = store_->remove(id, false, nullptr);
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_FALSE(store_->driver().exists(c));
+  EXPECT_FALSE(store_->mount_container_layer(c));
+}
+
+TEST_P(ContainerLayerCommit, OrphanLayersAreRemovedKnownOnesKept) {
+  std::string id = import_tree("base", base_tree, "");
+  const std::string kept = container_id('k'), orphan = container_id('o');
+  ASSERT_TRUE(store_->create_container_layer(kept, id));
+  ASSERT_TRUE(store_->create_container_layer(orphan, id));
+  auto m = store_->mount_container_layer(orphan);  // its container ran when berthd died
+  ASSERT_TRUE(m) << m.error().message();
+  ASSERT_TRUE(
+      store_->remove_orphan_container_layers([&](const std::string& c) { return c == kept; }));
+  EXPECT_TRUE(store_->driver().exists(kept));
+  EXPECT_FALSE(store_->driver().exists(orphan));
+  EXPECT_FALSE(store_->mount_container_layer(orphan));
+  // the image is held by the kept one only
+  EXPECT_FALSE(store_->remove(id, false, nullptr));
+  ASSERT_TRUE(store_->remove_container_layer(kept));
+  EXPECT_TRUE(store_->remove(id, false, nullptr));
 }
 
 INSTANTIATE_TEST_SUITE_P(Drivers, ContainerLayerCommit, ::testing::Values("vfs", "overlay2"),
