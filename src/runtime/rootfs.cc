@@ -71,12 +71,39 @@ Status mount_fs(int rootfd, const std::string& source, const std::string& dest,
   return ok();
 }
 
+// Binds `source` (a host path) at `name` in `dir` with the flags already set: open_tree,
+// mount_setattr, move_mount. false when the kernel lacks that API (before 5.12).
+Result<bool> bind_with_flags(const std::string& source, int dir, const std::string& name,
+                             unsigned long flags) {
+  UniqueFd tree(static_cast<int>(
+      syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)));
+  if (!tree) {
+    if (errno == ENOSYS) return false;
+    return sys_fail("bind {}", source);
+  }
+  mount_attr attr{};
+  if (flags & MS_RDONLY) attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  if (syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+    if (errno == ENOSYS) return false;
+    return sys_fail("set flags of {}", source);
+  }
+  if (syscall(SYS_move_mount, tree.get(), "", dir, name.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    return sys_fail("attach {}", source);
+  return true;
+}
+
 // A "cgroup" mount on a v1/hybrid host: a tmpfs with one subdir per hierarchy, as runc does.
 Status mount_cgroup_v1(const RootfsContext& ctx, int rootfd, const oci::Mount& m,
                        const MountOptions& o) {
   unsigned long base = o.flags & ~MS_RDONLY;
   BERTH_TRY(mount_fs(rootfd, "tmpfs", m.destination, "tmpfs",
                      base | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755"));
+  // The tmpfs is ours and new: nothing in it can be a symlink planted by the image, so its
+  // subdirs need no safe walk from the root (~10 hierarchies, ~0.5 ms of the start).
+  BERTH_ASSIGN(UniqueFd tmpfs, open_in_root(rootfd, m.destination, Create::None));
   for (const auto& h : ctx.hierarchies) {
     std::string name = h.mountpoint.substr(h.mountpoint.rfind('/') + 1);
     std::string dest = path_join(m.destination, name);
@@ -85,20 +112,26 @@ Status mount_cgroup_v1(const RootfsContext& ctx, int rootfd, const oci::Mount& m
       BERTH_TRY(mount_fs(rootfd, fstype, dest, fstype, o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                          h.options));
     } else {
-      oci::Mount b{dest, "bind", path_join(h.mountpoint, h.path), {}};
-      MountOptions bo;
-      bo.flags = MS_BIND | (o.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
-      BERTH_TRY(mount_bind(rootfd, b, bo));
+      std::string source = path_join(h.mountpoint, h.path);
+      unsigned long flags = o.flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+      if (mkdirat(tmpfs.get(), name.c_str(), 0755) < 0 && errno != EEXIST)
+        return sys_fail("mkdir {}", dest);
+      BERTH_ASSIGN(bool bound, bind_with_flags(source, tmpfs.get(), name, flags));
+      if (!bound) {
+        oci::Mount b{dest, "bind", source, {}};
+        MountOptions bo;
+        bo.flags = MS_BIND | flags;
+        BERTH_TRY(mount_bind(rootfd, b, bo));
+      }
     }
     // Co-mounted controllers ("cpu,cpuacct") are also reachable by each name.
     if (name.find(',') != std::string::npos) {
-      BERTH_ASSIGN(UniqueFd dir, open_in_root(rootfd, m.destination, Create::None));
       size_t i = 0;
       while (i < name.size()) {
         size_t j = name.find(',', i);
         if (j == std::string::npos) j = name.size();
         std::string alias = name.substr(i, j - i);
-        symlinkat(name.c_str(), dir.get(), alias.c_str());
+        symlinkat(name.c_str(), tmpfs.get(), alias.c_str());
         i = j + 1;
       }
     }
