@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <system_error>
 #include <thread>
 
 #include "base/file.h"
@@ -268,15 +269,21 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
       std::lock_guard<std::mutex> l(c->mu);
       c->shim_leaving = true;
     }
-    std::thread([c, conn = std::make_shared<UniqueFd>(std::move(*fd))] {
-      pollfd p{conn->get(), POLLIN, 0};
+    auto leave = [c](UniqueFd conn) {
+      pollfd p{conn.get(), POLLIN, 0};
       char buf[256];
-      while (::poll(&p, 1, 10000) > 0 && ::read(conn->get(), buf, sizeof buf) > 0) {
+      while (::poll(&p, 1, 10000) > 0 && ::read(conn.get(), buf, sizeof buf) > 0) {
       }
       std::lock_guard<std::mutex> l(c->mu);
       c->shim_leaving = false;
       c->cv.notify_all();
-    }).detach();
+    };
+    auto conn = std::make_shared<UniqueFd>(std::move(*fd));
+    try {
+      std::thread([leave, conn] { leave(std::move(*conn)); }).detach();
+    } catch (const std::system_error&) {  // out of threads: wait here, before the exit is handled
+      leave(std::move(*conn));
+    }
     on_exit(c, st);
     return;
   }
