@@ -59,6 +59,8 @@ struct Container {
   bool removed = false;       // removal has begun
   bool gone = false;          // removal is over: the container is in no list any more
   bool shim_up = false;       // a shim serves this container (created or running)
+  bool exiting = false;       // an exit seen, its handling (layer, network, events) not over: a
+                              // not-running wait and a new start wait for it
   bool shim_leaving = false;  // its exit is known, its shim still cleaning up: starts wait
   uint64_t starts = 0;        // bumped when a shim comes up: attaches waiting for it connect
   int attaching = 0;          // attaches waiting for the next start

@@ -322,13 +322,11 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   BERTH_TRY(logs::parse_log_config(hc["LogConfig"].value("Type", ""), lopts));
   c->host_config = hc;
   BERTH_TRY(plan_networks(*c, networking));
-  trace_step("create-parsed");
   std::string dir = container_dir(c->id);
   BERTH_TRY(mkdir_all(dir, 0710));
   auto cleanup = Defer([&] { remove_all(dir); });
   c->log_path = dir + "/" + c->id + "-json.log";
   BERTH_TRY(write_etc_files(*c));
-  trace_step("create-etc-written");
   auto mounts_of = [this](const std::string& ref) -> Result<json> {
     BERTH_ASSIGN(auto other, get(ref));
     std::lock_guard<std::mutex> l(other->mu);
@@ -345,7 +343,6 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
     images()->remove_container_layer(c->id);
     return std::unexpected(st.error());
   }
-  trace_step("create-saved");
   drop_anonymous.dismiss();
   cleanup.dismiss();
   unreserve.dismiss();
@@ -502,7 +499,7 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
     // it may have exited since we looked: only a kill that failed for another reason counts
     if (auto k = kill(c->id, "KILL"); !k && k.error().kind() != ErrorKind::Conflict)
       return std::unexpected(k.error());
-    // until the exit is handled, not just seen: its ports, network and mounts released
+    // until the exit is handled (exits moves after `exiting` ends): ports, network, mounts
     std::unique_lock<std::mutex> l(c->mu);
     c->cv.wait_for(l, std::chrono::seconds(30), [&] { return c->exits != exits; });
     if (c->exits == exits) return fail(ErrorKind::Internal, "container {} did not stop", c->id);
@@ -519,16 +516,19 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   }
   {
     images()->unmount_container_layer(c->id);
-    trace_step("remove-unmounted");
     // its SQLite row and files after the answer; image removal and prune wait for it
     images()->remove_container_layer_later(c->id);
   }
-  trace_step("remove-layer-done");
   // renamed away now, their files unlinked after the answer (background_removal.h)
   remove_via(container_dir(c->id), container_dir(c->id) + kRemovingSuffix);
-  trace_step("remove-cdir-done");
-  remove_via(shim_dir(c->id), shim_dir(c->id) + kRemovingSuffix);
-  trace_step("remove-dirs-done");
+  // the exited shim may still be cleaning up with its bundle in there: that dir goes after it
+  run_in_background([c, dir = shim_dir(c->id)] {
+    {
+      std::unique_lock<std::mutex> l(c->mu);
+      c->cv.wait_for(l, std::chrono::seconds(60), [&] { return !c->shim_leaving; });
+    }
+    remove_via(dir, dir + kRemovingSuffix);
+  });
   {
     std::lock_guard<std::mutex> l(mu_);
     containers_.erase(c->id);

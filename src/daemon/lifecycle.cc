@@ -74,8 +74,13 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   trace_step("start-begin");
   {
     std::unique_lock<std::mutex> l(c->mu);
-    // the last run's shim still removes its cgroups and runtime state under this ID
-    c->cv.wait_for(l, std::chrono::seconds(10), [&] { return !c->shim_leaving; });
+    // the last exit is still being handled (layer, network), or its shim still removes its
+    // cgroups and runtime state under this ID: a new shim must not meet the old one
+    if (!c->cv.wait_for(l, std::chrono::seconds(60),
+                        [&] { return !c->exiting && !c->shim_leaving; }))
+      return fail(ErrorKind::Conflict,
+                  "container {} is still being cleaned up after its last run; try again later",
+                  c->id);
     if (c->removed) return fail(ErrorKind::NotFound, "No such container: {}", c->id);
     if (c->state.running) return false;
   }
@@ -180,7 +185,6 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid;
-  trace_step("start-spawn");
   int rc = posix_spawn(&pid, shim.c_str(), &fa, nullptr, argv.data(), environ);
   trace_step("start-spawned");
   posix_spawn_file_actions_destroy(&fa);
@@ -190,7 +194,6 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   }
   wr.reset();
   waitpid(pid, nullptr, 0);  // the shim forks away at once
-  trace_step("start-shim-forked");
   std::string line = read_line(rd.get(), 60000);
   trace_step("start-shim-ready");
   if (!line.starts_with("ok ")) {
@@ -209,7 +212,6 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     // attaches opened before start connect before the process runs: no output is lost
     c->cv.wait_for(l, std::chrono::seconds(2), [&] { return c->attaching == 0; });
   }
-  trace_step("start-driver-start");
   if (auto st = driver.start(c->id); !st) {
     driver.remove(c->id);
     record_failure(st.error());
@@ -270,9 +272,10 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
       c->shim_leaving = true;
     }
     auto leave = [c](UniqueFd conn) {
-      pollfd p{conn.get(), POLLIN, 0};
       char buf[256];
-      while (::poll(&p, 1, 10000) > 0 && ::read(conn.get(), buf, sizeof buf) > 0) {
+      for (;;) {  // until the shim closes it (or dies): no deadline, a start waits for this
+        ssize_t n = ::read(conn.get(), buf, sizeof buf);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
       }
       std::lock_guard<std::mutex> l(c->mu);
       c->shim_leaving = false;
@@ -287,7 +290,7 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
     on_exit(c, st);
     return;
   }
-  if (!got) {
+  {
     // the shim finished before we asked, or died: its record says how the container ended
     for (int i = 0; i < 20 && !got; ++i) {
       if (auto text = read_file(shim::exit_path(shim_dir(c->id)))) {
@@ -328,6 +331,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     std::lock_guard<std::mutex> l(c->mu);
     ran_ms = (now_ns() - parse_rfc3339_ns(c->state.started_at).value_or(now_ns())) / 1000000;
     c->state.running = false;
+    c->exiting = true;
     c->state.paused = false;
     c->state.pid = 0;
     c->state.exit_code = st.exit_code;
@@ -346,16 +350,15 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     // between, its exit.json tells restore() the same, and the removal is done then.
     if (!autoremove) save(*c, false);
   }
-  trace_step("onexit-saved");
   { images()->unmount_container_layer(c->id); }
   trace_step("onexit-unmounted");
   release_volumes(c->mount_points);  // fixed after create: no lock needed to read
   teardown_network(c);
-  trace_step("onexit-net-down");
   if (st.oom_killed) emit(*c, "oom");
   emit(*c, "die", {{"exitCode", std::to_string(st.exit_code)}});
   {
     std::lock_guard<std::mutex> l(c->mu);
+    c->exiting = false;
     c->exits++;
     c->cv.notify_all();
   }
@@ -502,7 +505,7 @@ Result<shim::ExitStatus> Daemon::wait(const std::string& ref, const std::string&
   auto done = [&] {
     if (cond == "removed") return c->gone;
     if (cond == "next-exit") return c->exits != exits;
-    return !c->state.running && !c->state.restarting;
+    return !c->state.running && !c->state.restarting && !c->exiting;
   };
   while (!done()) {
     c->cv.wait_for(l, std::chrono::milliseconds(250));

@@ -504,7 +504,6 @@ int Shim::serve() {
 }  // namespace
 
 int run(const Config& cfg, int ready_fd) {
-  trace_step("shim-run");
   Shim shim(cfg);
   if (auto st = shim.create(ready_fd); !st) {
     write_all(ready_fd, "error: " + st.error().message() + "\n");

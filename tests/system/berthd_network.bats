@@ -154,7 +154,16 @@ free_port() {
   dk run -d --name p4 -P --expose 81 --expose 82/udp busybox sleep 100
   run dk port p4
   [[ "$output" == *"81/tcp -> 0.0.0.0:"* && "$output" == *"82/udp -> 0.0.0.0:"* ]]
-  dk rm -f p1 p4
+  # once `wait` answers, the exit is handled: the ports are released too
+  dk run -d --name p5 -p 127.0.0.1::80 busybox sleep 100
+  ip5=$(dk inspect -f '{{.NetworkSettings.IPAddress}}' p5)
+  run nft list chain ip "berth_$BT_BRIDGE" ports
+  [[ "$output" == *"dnat to $ip5:80"* ]]
+  dk kill p5
+  dk wait p5
+  run nft list chain ip "berth_$BT_BRIDGE" ports
+  [[ "$output" != *"$ip5"* ]]
+  dk rm -f p1 p4 p5
   run nft list chain ip "berth_$BT_BRIDGE" ports
   [[ "$output" != *dnat* ]]
 }
