@@ -82,7 +82,6 @@ int main(int argc, char** argv) {
   server.stop();
   // live restore: containers and their shims keep running; without it they stop with us
   if (!o.cfg.live_restore) (*d)->stop_all();
-  berth::drain_background_removals();
   ::unlink(o.pidfile.c_str());
   _exit(0);
 }

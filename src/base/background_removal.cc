@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "base/file.h"
@@ -30,6 +31,14 @@ Queue& queue() {
   return *q;
 }
 
+void run_task(const std::function<void()>& task) {
+  try {
+    task();
+  } catch (const std::exception& e) {  // a detached thread must not take berthd down
+    log::warn("background removal: {}", e.what());
+  }
+}
+
 void work() {
   // signals are for the threads that wait for them (berthd's main thread)
   sigset_t all;
@@ -42,7 +51,7 @@ void work() {
     auto task = std::move(q.tasks.front());
     q.tasks.pop_front();
     l.unlock();
-    task();
+    run_task(task);
     l.lock();
     q.done++;
     q.cv.notify_all();
@@ -76,16 +85,21 @@ void run_in_background(std::function<void()> task) {
     std::lock_guard<std::mutex> l(q.mu);
     if (q.enabled) {
       if (!q.running) {
-        std::thread(work).detach();
-        q.running = true;
+        try {
+          std::thread(work).detach();
+          q.running = true;
+        } catch (const std::system_error&) {  // out of threads: this one is done here
+        }
       }
+    }
+    if (q.enabled && q.running) {
       q.tasks.push_back(std::move(task));
       q.queued++;
       q.cv.notify_all();
       return;
     }
   }
-  task();
+  run_task(task);
 }
 
 void drain_background_removals() {

@@ -55,8 +55,12 @@ Status Store::remove_orphan_container_layers(const std::function<bool(const std:
   BERTH_ASSIGN(auto layers, md_->container_layers());
   for (const auto& l : layers) {
     if (known(l.id)) continue;
-    log::warn("container layer {} has no container: removed", l.id);
-    BERTH_TRY(remove_container_layer(l.id));
+    // one that cannot go (still busy) does not keep the others
+    if (auto st = remove_container_layer(l.id); !st)
+      log::warn("container layer {} has no container, and cannot be removed: {}", l.id,
+                st.error().message());
+    else
+      log::warn("container layer {} had no container: removed", l.id);
   }
   return ok();
 }

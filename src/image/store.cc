@@ -27,6 +27,10 @@ bool is_hex(std::string_view s) {
 
 }  // namespace
 
+Store::~Store() {
+  drain_background_removals();
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& root, const std::string& driver) {
   std::unique_ptr<Store> s(new Store());
   s->root_ = root;

@@ -36,6 +36,8 @@ class Store {
  public:
   // root: the data root (/var/lib/berth); driver: "" for the default.
   static Result<std::unique_ptr<Store>> open(const std::string& root, const std::string& driver);
+  // Waits for the removals queued by remove_container_layer_later(): they use this store.
+  ~Store();
 
   // An image by full id, unique id prefix, or name (normalised, ":latest" added).
   Result<Image> get(const std::string& name_or_id);
