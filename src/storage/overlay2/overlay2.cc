@@ -160,8 +160,9 @@ Status Overlay2Driver::mount_layer(const std::string& id) {
     // (the daemon's restore), so a mark found here is from a clean unmount.
     (void)remove_all(layout_.work(id) + "/work/incompat");
     spec.options.push_back("volatile");
-    if (mount()) return ok();
-    spec.options.pop_back();  // a kernel before 5.10
+    auto st = mount();
+    if (st || st.error().sys_errno() != EINVAL) return st;
+    spec.options.pop_back();  // a kernel before 5.10 does not know the option
   }
   return mount();
 }
