@@ -264,7 +264,7 @@ void add_container_commands(CLI::App& app, EngineRef engine) {
   auto* start = app.add_subcommand("start", "Start one or more stopped containers");
   start->add_option("containers", *ids)->required();
   auto attach = std::make_shared<bool>(false), interactive = std::make_shared<bool>(false);
-  start->add_flag("-a,--attach", *attach, "attach STDOUT/STDERR and forward signals");
+  start->add_flag("-a,--attach", *attach, "attach STDOUT/STDERR");
   start->add_flag("-i,--interactive", *interactive, "attach the container's STDIN");
   start->callback([=] {
     if (!*attach && !*interactive) {

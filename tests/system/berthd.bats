@@ -44,6 +44,18 @@ teardown() { berthd_teardown; }
   [ "$output" = "$(printf 'a\nb\ndone')" ]
 }
 
+@test "berth: every command of its help answers its own --help (its group is registered)" {
+  local names
+  names=$("$BERTH_BUILD/cmd/berth" --help | awk '/^Subcommands:/ {f = 1; next} f && /^  [a-z]/ {print $1}')
+  [ "$(echo "$names" | wc -l)" -gt 30 ]
+  for c in $names; do
+    run "$BERTH_BUILD/cmd/berth" "$c" --help
+    # the command's own help, not the top level's (what an unregistered word gets)
+    [ "$status" -eq 0 ] && [[ "${lines[0]}" != "berth: a container engine's client"* ]] ||
+      { echo "berth $c --help: $output"; return 1; }
+  done
+}
+
 @test "start -a, start -ai: output, stdin and the container's exit code; several with -a refused" {
   dk create --name sa --network none busybox sh -c 'echo out; echo err >&2; exit 3'
   run --separate-stderr dk start -a sa
