@@ -9,8 +9,11 @@ bash scripts/build.sh
 for b in berthd berth-shim berth-init berth berth-runtime berth-image; do
   install -m 0755 "build/cmd/$b" "/usr/local/bin/$b"
 done
-# TLS (OpenSSL) is a module berthd and berth load when asked for it: bin/../lib/berth
-install -D -m 0644 build/cmd/berth-tls.so /usr/local/lib/berth/berth-tls.so
+# Modules loaded when needed, from bin/../lib/berth: TLS (OpenSSL; berthd and berth) and the
+# tar side of `berth cp` (libarchive)
+for m in berth-tls.so berth-cp.so; do
+  install -D -m 0644 "build/cmd/$m" "/usr/local/lib/berth/$m"
+done
 
 sock=/run/berth/berth.sock
 if ! curl -sf --unix-socket "$sock" http://berth/_ping >/dev/null 2>&1; then

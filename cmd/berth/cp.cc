@@ -1,8 +1,7 @@
 // docker cp: between a container (GET/PUT/HEAD /containers/{id}/archive) and the local
-// filesystem. Tars are made and read by the archive layer; a copy under a new name goes
+// filesystem. Tars are made and read by the archive layer, in the module berth-cp.so
+// (cp_tar.h); a copy under a new name goes
 // through a staging directory (out) or has its root entry renamed (in), as Docker's CLI does.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,13 +9,13 @@
 #include <cstdlib>
 #include <thread>
 
-#include "archive/apply.h"
-#include "archive/changes.h"
 #include "base/base64.h"
 #include "base/file.h"
 #include "base/io.h"
+#include "base/module.h"
 #include "base/unique_fd.h"
 #include "commands.h"
+#include "cp_tar.h"
 #include "io.h"
 
 namespace berth::cli {
@@ -60,43 +59,17 @@ bool stat_is_dir(const std::string& header) {
   return j.is_object() && (j.value("mode", uint64_t{0}) & (uint64_t{1} << 31));
 }
 
-// Copies the tar on `in` to `out` with its root entry renamed to `root` (the rest of each
-// path kept): what a copy to a new name in the container needs.
-Status rebase_tar(int in, int out, const std::string& root) {
-  struct archive* r = archive_read_new();
-  struct archive* w = archive_write_new();
-  archive_read_support_format_tar(r);
-  archive_write_set_format_pax_restricted(w);
-  auto done = [&] {
-    archive_read_free(r);
-    archive_write_free(w);
-  };
-  if (archive_read_open_fd(r, in, 65536) != ARCHIVE_OK ||
-      archive_write_open_fd(w, out) != ARCHIVE_OK) {
-    done();
-    return fail(ErrorKind::Internal, "tar: {}", archive_error_string(r));
-  }
-  struct archive_entry* e;
-  std::string first;
-  while (archive_read_next_header(r, &e) == ARCHIVE_OK) {
-    std::string name = archive_entry_pathname(e);
-    std::string head = name.substr(0, name.find('/'));
-    if (first.empty()) first = head;
-    if (head == first) archive_entry_set_pathname(e, (root + name.substr(head.size())).c_str());
-    if (archive_write_header(w, e) != ARCHIVE_OK) break;
-    const void* buf;
-    size_t size;
-    la_int64_t offset;
-    while (archive_read_data_block(r, &buf, &size, &offset) == ARCHIVE_OK)
-      archive_write_data(w, buf, size);
-  }
-  done();
-  return ok();
+Result<const CpTar*> cp_tar() {
+  auto sym = module_symbol(kCpTarModule, kCpTarSymbol);
+  if (!sym) return fail(ErrorKind::Unavailable, "cp is not available: {}", sym.error().message());
+  return static_cast<const CpTar*>(*sym);
 }
 
 int copy_out(Engine& e, const std::string& ctr, const std::string& src, const std::string& dest) {
   std::string target = "/containers/" + ctr + "/archive?path=" + Engine::query_escape(src);
   if (dest == "-") return stream_to(e, target, "");
+  auto tar = cp_tar();
+  if (!tar) return report(tar.error());
   struct stat st {};
   bool exists = ::stat(dest.c_str(), &st) == 0;
   bool into_dir = exists && S_ISDIR(st.st_mode);
@@ -124,7 +97,7 @@ int copy_out(Engine& e, const std::string& ctr, const std::string& src, const st
     if (!r) fetch_error = r.error();
     wr.reset();
   });
-  auto applied = archive::apply_layer(rd.get(), stage.empty() ? dest : stage, {});
+  Status applied = (*tar)->extract(rd.get(), stage.empty() ? dest : stage);
   rd.reset();
   fetch.join();
   auto cleanup = [&] {
@@ -166,6 +139,8 @@ int copy_in(Engine& e, const std::string& src, const std::string& ctr, const std
                         STDIN_FILENO);
     return !r || r->status >= 400 ? fail_with(r) : 0;
   }
+  auto tar = cp_tar();
+  if (!tar) return report(tar.error());
   struct stat st {};
   if (::lstat(src.c_str(), &st) != 0)
     return report(
@@ -192,13 +167,13 @@ int copy_in(Engine& e, const std::string& src, const std::string& ctr, const std
     body_wr.reset(p2[1]);
   }
   std::thread writer([&] {
-    archive::write_entry_tar(tar_wr.get(), parent.get(), basename_of(src));
+    (void)(*tar)->write_entry(tar_wr.get(), parent.get(), basename_of(src));
     tar_wr.reset();
   });
   std::thread rebaser;
   if (!rename_to.empty())
     rebaser = std::thread([&] {
-      rebase_tar(tar_rd.get(), body_wr.get(), rename_to);
+      (void)(*tar)->rebase(tar_rd.get(), body_wr.get(), rename_to);
       body_wr.reset();
     });
   auto r = e.call_raw("PUT", Engine::api(base + Engine::query_escape(dir)), "application/x-tar",

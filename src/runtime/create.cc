@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -129,9 +130,21 @@ berth::Status init_steps(const InitArgs& a) {
   _exit(st ? 0 : 127);
 }
 
+// From /etc/passwd itself, not getpwuid(): NSS would have to dlopen its modules, which a
+// static executable (the shim) cannot do reliably. The owner is only shown by `state`/`list`.
 std::string owner_name() {
-  passwd* pw = getpwuid(geteuid());
-  return pw ? pw->pw_name : std::to_string(geteuid());
+  const uid_t uid = geteuid();
+  std::string name = std::to_string(uid);
+  if (FILE* f = fopen("/etc/passwd", "re")) {
+    while (passwd* pw = fgetpwent(f)) {
+      if (pw->pw_uid == uid) {
+        name = pw->pw_name;
+        break;
+      }
+    }
+    fclose(f);
+  }
+  return name;
 }
 
 }  // namespace

@@ -154,6 +154,32 @@ teardown() { berthd_teardown; }
   dk rm cp1
 }
 
+@test "cp: berth loads libarchive only for cp; without berth-cp.so cp says why" {
+  # a command other than cp maps neither libarchive nor what it pulls in
+  run env LD_DEBUG=libs "$BERTH_BUILD/cmd/berth" -H "unix://$BT/berth.sock" version
+  [ "$status" -eq 0 ]
+  [[ "$output" != *libarchive* && "$output" != *libxml2* && "$output" != *libicu* ]]
+  dk create --name cpm --network none busybox true
+  mkdir -p "$BT/nocp/bin"
+  cp "$BERTH_BUILD/cmd/berth" "$BT/nocp/bin/"
+  run "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp cpm:/etc/passwd "$BT/pw"
+  [ "$status" -eq 1 ]
+  [[ "$output" == *"cp is not available: cannot find berth-cp.so (looked for $BT/nocp/bin/berth-cp.so and $BT/nocp/bin/../lib/berth/berth-cp.so)"* ]]
+  [ ! -e "$BT/pw" ]
+  # installed as scripts/setup.sh does: lib/berth beside bin; out, in, and in under a new name
+  mkdir -p "$BT/nocp/lib/berth"
+  cp "$BERTH_BUILD/cmd/berth-cp.so" "$BT/nocp/lib/berth/"
+  "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp cpm:/etc/passwd "$BT/pw"
+  grep -q '^root:' "$BT/pw"
+  echo three > "$BT/f.in"
+  "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp "$BT/f.in" cpm:/
+  "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp "$BT/f.in" cpm:/renamed
+  "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp cpm:/renamed "$BT/back"
+  "$BT/nocp/bin/berth" -H "unix://$BT/berth.sock" cp cpm:/f.in "$BT/back2"
+  [ "$(cat "$BT/back")" = three ] && [ "$(cat "$BT/back2")" = three ]
+  dk rm cpm
+}
+
 # The limit file of a controller for a running container, cgroup v1 or v2.
 cgroup_file() {  # PID V1_CONTROLLER FILE_V1 FILE_V2
   local rel
