@@ -8,6 +8,7 @@ pkgs=(
   libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev nettle-dev libisal-dev
   libnftables-dev libnl-3-dev libnl-route-3-dev nftables
   busybox-static curl jq sqlite3 bats procps iproute2 util-linux python3 python3-docker openssl
+  strace
   # interop references and benchmarks
   docker.io runc crun hyperfine skopeo umoci btrfs-progs
 )

@@ -169,7 +169,15 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
     while (dirent* e = readdir(dp)) {
       std::string id = e->d_name;
       if (id.size() != 64) continue;
-      auto text = read_file(dir + "/" + id + "/config.v2.json");
+      const std::string record = dir + "/" + id + "/config.v2.json";
+      auto text = read_file(record);
+      if ((!text && !path_exists(record)) || (text && text->empty())) {
+        // A create that never returned, or a `run --rm` container (its record is not synced):
+        // nothing a user could still want. Its layer goes with the orphans below.
+        log::warn("container {}: no record (a create cut short, or a --rm container), removed", id);
+        if (auto st = remove_all(dir + "/" + id); !st) log::warn("{}", st.error().message());
+        continue;
+      }
       if (!text) continue;
       auto j = json::parse(*text, nullptr, false);
       if (j.is_discarded()) {
@@ -184,8 +192,8 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
     }
     closedir(dp);
   }
-  // layers whose container's dir is gone: a removal the process did not live to finish (a
-  // dir with an unreadable record keeps its layer: the files may still be wanted)
+  // layers whose container's dir is gone: a removal or a create the process did not live to
+  // finish (a dir with an unreadable record keeps its layer: the files may still be wanted)
   if (auto st = d->images_->remove_orphan_container_layers([&](const std::string& id) {
         return d->containers_.contains(id) || path_exists(dir + "/" + id);
       });
@@ -337,9 +345,11 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
     for (auto& p : c->mount_points)
       if (p.value("Anonymous", false)) volumes_->remove(p.value("Name", ""));
   });
-  { BERTH_TRY(images()->create_container_layer(c->id, img.record.id)); }
+  // run --rm: nothing of it is synced (it does not outlive a crash: see Daemon::open)
+  const bool disposable = hc.value("AutoRemove", false);
+  { BERTH_TRY(images()->create_container_layer(c->id, img.record.id, disposable)); }
   trace_step("create-layer-made");
-  if (auto st = save(*c); !st) {
+  if (auto st = save(*c, !disposable); !st) {
     images()->remove_container_layer(c->id);
     return std::unexpected(st.error());
   }

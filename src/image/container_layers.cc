@@ -18,14 +18,20 @@ Result<ContainerLayerRecord> need(Metadata& md, const std::string& id) {
 
 }  // namespace
 
-Status Store::create_container_layer(const std::string& id, const std::string& image) {
+Status Store::create_container_layer(const std::string& id, const std::string& image,
+                                     bool disposable) {
   BERTH_ASSIGN(Image img, get(image));
   BERTH_ASSIGN(auto existing, md_->container_layer(id));
   if (existing || driver_->exists(id))
     return fail(ErrorKind::Conflict, "container layer {} already exists", id);
-  return layers_->create_rw(id, img.record.top_chain, [&] {
-    return md_->put_container_layer(ContainerLayerRecord{id, img.record.id, img.record.top_chain});
-  });
+  if (disposable) driver_->set_disposable(id);  // the driver writes its files unsynced too
+  return layers_->create_rw(
+      id, img.record.top_chain,
+      [&] {
+        return md_->put_container_layer(
+            ContainerLayerRecord{id, img.record.id, img.record.top_chain});
+      },
+      !disposable);
 }
 
 Result<std::string> Store::mount_container_layer(const std::string& id, bool disposable) {

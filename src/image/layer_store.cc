@@ -268,16 +268,18 @@ Status LayerStore::release_locked(const std::string& chain_id) {
 }
 
 Status LayerStore::create_rw(const std::string& rw_id, const std::string& parent_chain,
-                             const std::function<Status()>& record) {
+                             const std::function<Status()>& record, bool durable) {
   // The lock keeps the parent from being released between the dir and the reference; a
   // crash between them leaves only an unreferenced dir.
   std::lock_guard lock(mu_);
   BERTH_ASSIGN(std::string parent_cache, cache_id_of(parent_chain));
   BERTH_TRY(driver_.create(rw_id, parent_cache, true));
-  auto st = md_.db().transaction([&]() -> Status {
-    if (!parent_chain.empty()) BERTH_TRY(md_.ref_layer(parent_chain, 1));
-    return record();
-  });
+  auto st = md_.db().transaction(
+      [&]() -> Status {
+        if (!parent_chain.empty()) BERTH_TRY(md_.ref_layer(parent_chain, 1));
+        return record();
+      },
+      durable);
   if (!st) (void)driver_.remove(rw_id);
   return st;
 }

@@ -59,9 +59,10 @@ class LayerStore {
 
   // A container's read-write layer on top of an image's top layer ("" for none). `record`
   // (the container layer's row) commits in one transaction with the parent's reference, and
-  // `forget` with its release: one fsync of the metadata each, not two.
+  // `forget` with its release: one fsync of the metadata each, not two (none for create_rw
+  // when not `durable`).
   Status create_rw(const std::string& rw_id, const std::string& parent_chain,
-                   const std::function<Status()>& record);
+                   const std::function<Status()>& record, bool durable = true);
   Status remove_rw(const std::string& rw_id, const std::string& parent_chain,
                    const std::function<Status()>& forget);
 

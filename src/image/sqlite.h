@@ -81,9 +81,24 @@ class Db {
   Result<Stmt> prepare(std::string_view sql);
   int64_t changes() const { return sqlite3_changes64(db_); }
 
-  // BEGIN IMMEDIATE .. COMMIT; rolls back when the callable fails.
+  // BEGIN IMMEDIATE .. COMMIT; rolls back when the callable fails. Not `durable`: committed
+  // with synchronous=NORMAL, without waiting for the disk (in WAL mode an OS crash may undo
+  // the transaction, never damage the database; the next durable commit syncs it too).
+  // Callers hold the lock that orders their transactions (LayerStore's), which keeps another
+  // commit from landing inside the relaxed window.
   template <typename F>
-  Status transaction(F&& f) {
+  Status transaction(F&& f, bool durable = true) {
+    if (!durable) BERTH_TRY(exec("PRAGMA synchronous=NORMAL"));
+    Status st = run_transaction(std::forward<F>(f));
+    if (!durable) {
+      if (auto r = exec("PRAGMA synchronous=FULL"); !r && st) st = r;
+    }
+    return st;
+  }
+
+ private:
+  template <typename F>
+  Status run_transaction(F&& f) {
     BERTH_TRY(exec("BEGIN IMMEDIATE"));
     Status st = f();
     if (!st) {
@@ -92,8 +107,6 @@ class Db {
     }
     return exec("COMMIT");
   }
-
- private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
 };

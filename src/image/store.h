@@ -69,7 +69,11 @@ class Store {
 
   // Containers' read-write layers (driver id = container id) on an image's top layer
   // (container_layers.cc); the image's layers stay while one exists.
-  Status create_container_layer(const std::string& id, const std::string& image);
+  // `disposable` (run --rm): nothing is synced to disk; such a container does not outlive a
+  // crash (the daemon's restore removes it), so a crash may leave no trace of it, or a partial
+  // one, but never a damaged record of anything else.
+  Status create_container_layer(const std::string& id, const std::string& image,
+                                bool disposable = false);
   // The merged view. `disposable`: the container is removed when it exits (run --rm).
   Result<std::string> mount_container_layer(const std::string& id, bool disposable = false);
   Status unmount_container_layer(const std::string& id);

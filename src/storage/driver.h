@@ -28,7 +28,8 @@ class Driver {
   virtual Result<std::string> get(const std::string& id) = 0;
   virtual Status put(const std::string& id) = 0;
   // `id` is used once and then removed (a `run --rm` container's layer): its writes need not
-  // survive a crash. overlay2 mounts it volatile (no syncs, at unmount either).
+  // survive a crash. overlay2 mounts it volatile (no syncs, at unmount either), and, when set
+  // before create(), writes its own files (link, lower) unsynced.
   virtual void set_disposable(const std::string& id) { (void)id; }
   // Extracts a layer tar into layer `id` (created by create(id, parent)), durably.
   virtual Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) = 0;

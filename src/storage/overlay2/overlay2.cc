@@ -41,6 +41,10 @@ class Overlay2Driver final : public Driver {
     std::lock_guard lock(mu_);
     disposable_.insert(id);
   }
+  bool is_disposable(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return disposable_.contains(id);
+  }
   Result<archive::ApplyResult> apply_diff(const std::string& id, int tar_fd) override;
   Result<archive::ApplyResult> apply_diff_unsynced(const std::string& id, int tar_fd) override;
   Status sync() override { return archive::sync_tree(layout_.root()); }
@@ -61,7 +65,7 @@ class Overlay2Driver final : public Driver {
   // Users of each mounted layer; guards mounting and unmounting too.
   std::mutex mu_;
   std::map<std::string, int> refs_;
-  std::set<std::string> disposable_;  // mounted with "volatile"
+  std::set<std::string> disposable_;  // mounted with "volatile", made unsynced
 };
 
 bool Overlay2Driver::exists(const std::string& id) const {
@@ -115,7 +119,9 @@ Status Overlay2Driver::make_layer(const std::string& id, const std::string& pare
     if (symlink(("../" + id + "/diff").c_str(), l.c_str()) == 0) break;
     if (errno != EEXIST) return sys_fail("symlink {}", l);
   }
-  BERTH_TRY(write_file_atomic(layout_.dir(id) + "/link", lid, 0644));
+  // A disposable layer (run --rm) is removed after a crash: its files need no sync.
+  const bool durable = !is_disposable(id);
+  BERTH_TRY(write_file_atomic(layout_.dir(id) + "/link", lid, 0644, durable));
   if (!rw) BERTH_TRY(write_file_atomic(layout_.dir(id) + "/committed", "", 0600, false));
   if (parent.empty()) return ok();  // a base layer is never mounted: get() returns diff
 
@@ -131,7 +137,7 @@ Status Overlay2Driver::make_layer(const std::string& id, const std::string& pare
     BERTH_ASSIGN(std::string parent_lower, read_file(layout_.dir(parent) + "/lower"));
     lower += ":" + parent_lower;
   }
-  return write_file_atomic(layout_.dir(id) + "/lower", lower, 0644);
+  return write_file_atomic(layout_.dir(id) + "/lower", lower, 0644, durable);
 }
 
 Status Overlay2Driver::mount_layer(const std::string& id) {
