@@ -13,61 +13,96 @@ namespace berth::cli {
 
 using nlohmann::json;
 
+namespace {
+
+// run's options sit in option groups (see add_run_flags); help lists them as one, as before.
+class FlatOptionsHelp : public CLI::Formatter {
+ public:
+  std::string make_help(const CLI::App* app, std::string name,
+                        CLI::AppFormatMode mode) const override {
+    if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
+    std::vector<const CLI::Option*> opts;
+    auto take = [&](const CLI::App* a) {
+      auto mine = a->get_options([&](const CLI::Option* opt) {
+        return opt->nonpositional() && (a == app || opt != a->get_help_ptr());
+      });
+      opts.insert(opts.end(), mine.begin(), mine.end());
+    };
+    take(app);
+    for (const CLI::App* group : app->get_subcommands({}))
+      if (group->get_name().empty()) take(group);
+    return make_description(app) + make_usage(app, std::move(name)) + make_positionals(app) +
+           make_group("Options", false, opts) + "\n" + make_footer(app);
+  }
+};
+
+}  // namespace
+
 void add_run_flags(CLI::App* c, RunOptions& o) {
   c->set_help_flag("--help");  // -h is --hostname, as in Docker
-  auto list = [&](const char* names, std::vector<std::string>& v, const char* what) {
-    c->add_option(names, v, what)->allow_extra_args(false);
+  c->formatter(std::make_shared<FlatOptionsHelp>());
+  // CLI11 (2.1) checks each new option against every option of its app, copying vectors of
+  // names for each pair: run's ~90 options in one app cost ~1 ms of every run. In groups of
+  // 12 each is checked only within its group; "+" groups are listed as the app's own in help.
+  CLI::App* group = nullptr;
+  int in_group = 0;
+  auto g = [&] {
+    if (!group || in_group++ % 12 == 0) group = c->add_option_group("+");
+    return group;
   };
-  c->add_flag("-d,--detach", o.detach, "run in the background and print the container ID");
-  c->add_flag("-i,--interactive", o.interactive, "keep STDIN open");
-  c->add_flag("-t,--tty", o.tty, "allocate a pseudo-TTY");
-  c->add_flag("--rm", o.rm, "remove the container when it exits");
-  c->add_flag("--init", o.init, "run an init inside the container");
-  c->add_flag("--privileged", o.privileged, "give extended privileges");
-  c->add_flag("--read-only", o.read_only, "mount the root filesystem read-only");
-  c->add_flag("-P,--publish-all", o.publish_all, "publish all exposed ports to random ports");
-  c->add_flag("--no-healthcheck", o.no_healthcheck, "disable any HEALTHCHECK");
-  c->add_flag("--oom-kill-disable", o.oom_kill_disable, "disable the OOM killer");
-  c->add_option("--name", o.name, "container name");
-  c->add_option("--network,--net", o.network, "network to connect to");
-  c->add_option("-w,--workdir", o.workdir, "working directory");
-  c->add_option("-u,--user", o.user, "user[:group]");
-  c->add_option("--entrypoint", o.entrypoint, "overwrite the image's entrypoint");
-  c->add_option("--restart", o.restart, "restart policy");
-  c->add_option("-m,--memory", o.memory, "memory limit");
-  c->add_option("--memory-swap", o.memory_swap, "memory plus swap limit (-1: unlimited)");
-  c->add_option("--memory-reservation", o.memory_reservation, "memory soft limit");
-  c->add_option("--cpus", o.cpus, "number of CPUs");
-  c->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
-  c->add_option("--cpu-period", o.cpu_period, "CFS period");
-  c->add_option("--cpu-quota", o.cpu_quota, "CFS quota");
-  c->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs to run on (0-3, 0,1)");
-  c->add_option("--cpuset-mems", o.cpuset_mems, "memory nodes to use");
-  c->add_option("--blkio-weight", o.blkio_weight, "block IO weight (10-1000)");
-  c->add_option("--pids-limit", o.pids_limit, "pids limit (-1: unlimited)");
-  c->add_option("--shm-size", o.shm_size, "size of /dev/shm");
-  c->add_option("--oom-score-adj", o.oom_score_adj, "the OOM score adjustment");
-  c->add_option("-h,--hostname", o.hostname, "container host name");
-  c->add_option("--domainname", o.domainname, "container NIS domain name");
-  c->add_option("--ip", o.ip, "IPv4 address");
-  c->add_option("--ip6", o.ip6, "IPv6 address");
-  c->add_option("--mac-address", o.mac_address, "MAC address");
-  c->add_option("--stop-signal", o.stop_signal, "signal to stop the container");
-  c->add_option("--stop-timeout", o.stop_timeout, "seconds to wait for it to stop");
-  c->add_option("--log-driver", o.log_driver, "logging driver");
-  c->add_option("--pid", o.pid, "PID namespace to use");
-  c->add_option("--ipc", o.ipc, "IPC mode to use");
-  c->add_option("--uts", o.uts, "UTS namespace to use");
-  c->add_option("--cgroupns", o.cgroupns, "cgroup namespace to use (host|private)");
-  c->add_option("--userns", o.userns, "user namespace to use");
-  c->add_option("--cgroup-parent", o.cgroup_parent, "parent cgroup");
-  c->add_option("--runtime", o.runtime, "runtime to use");
-  c->add_option("--health-cmd", o.health_cmd, "command to check health");
-  c->add_option("--health-interval", o.health_interval, "time between checks");
-  c->add_option("--health-timeout", o.health_timeout, "maximum time of one check");
-  c->add_option("--health-start-period", o.health_start_period, "start period");
-  c->add_option("--health-retries", o.health_retries, "failures before unhealthy");
-  c->add_option("--detach-keys", o.detach_keys, "key sequence to detach");
+  auto list = [&](const char* names, std::vector<std::string>& v, const char* what) {
+    g()->add_option(names, v, what)->allow_extra_args(false);
+  };
+  g()->add_flag("-d,--detach", o.detach, "run in the background and print the container ID");
+  g()->add_flag("-i,--interactive", o.interactive, "keep STDIN open");
+  g()->add_flag("-t,--tty", o.tty, "allocate a pseudo-TTY");
+  g()->add_flag("--rm", o.rm, "remove the container when it exits");
+  g()->add_flag("--init", o.init, "run an init inside the container");
+  g()->add_flag("--privileged", o.privileged, "give extended privileges");
+  g()->add_flag("--read-only", o.read_only, "mount the root filesystem read-only");
+  g()->add_flag("-P,--publish-all", o.publish_all, "publish all exposed ports to random ports");
+  g()->add_flag("--no-healthcheck", o.no_healthcheck, "disable any HEALTHCHECK");
+  g()->add_flag("--oom-kill-disable", o.oom_kill_disable, "disable the OOM killer");
+  g()->add_option("--name", o.name, "container name");
+  g()->add_option("--network,--net", o.network, "network to connect to");
+  g()->add_option("-w,--workdir", o.workdir, "working directory");
+  g()->add_option("-u,--user", o.user, "user[:group]");
+  g()->add_option("--entrypoint", o.entrypoint, "overwrite the image's entrypoint");
+  g()->add_option("--restart", o.restart, "restart policy");
+  g()->add_option("-m,--memory", o.memory, "memory limit");
+  g()->add_option("--memory-swap", o.memory_swap, "memory plus swap limit (-1: unlimited)");
+  g()->add_option("--memory-reservation", o.memory_reservation, "memory soft limit");
+  g()->add_option("--cpus", o.cpus, "number of CPUs");
+  g()->add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)");
+  g()->add_option("--cpu-period", o.cpu_period, "CFS period");
+  g()->add_option("--cpu-quota", o.cpu_quota, "CFS quota");
+  g()->add_option("--cpuset-cpus", o.cpuset_cpus, "CPUs to run on (0-3, 0,1)");
+  g()->add_option("--cpuset-mems", o.cpuset_mems, "memory nodes to use");
+  g()->add_option("--blkio-weight", o.blkio_weight, "block IO weight (10-1000)");
+  g()->add_option("--pids-limit", o.pids_limit, "pids limit (-1: unlimited)");
+  g()->add_option("--shm-size", o.shm_size, "size of /dev/shm");
+  g()->add_option("--oom-score-adj", o.oom_score_adj, "the OOM score adjustment");
+  g()->add_option("-h,--hostname", o.hostname, "container host name");
+  g()->add_option("--domainname", o.domainname, "container NIS domain name");
+  g()->add_option("--ip", o.ip, "IPv4 address");
+  g()->add_option("--ip6", o.ip6, "IPv6 address");
+  g()->add_option("--mac-address", o.mac_address, "MAC address");
+  g()->add_option("--stop-signal", o.stop_signal, "signal to stop the container");
+  g()->add_option("--stop-timeout", o.stop_timeout, "seconds to wait for it to stop");
+  g()->add_option("--log-driver", o.log_driver, "logging driver");
+  g()->add_option("--pid", o.pid, "PID namespace to use");
+  g()->add_option("--ipc", o.ipc, "IPC mode to use");
+  g()->add_option("--uts", o.uts, "UTS namespace to use");
+  g()->add_option("--cgroupns", o.cgroupns, "cgroup namespace to use (host|private)");
+  g()->add_option("--userns", o.userns, "user namespace to use");
+  g()->add_option("--cgroup-parent", o.cgroup_parent, "parent cgroup");
+  g()->add_option("--runtime", o.runtime, "runtime to use");
+  g()->add_option("--health-cmd", o.health_cmd, "command to check health");
+  g()->add_option("--health-interval", o.health_interval, "time between checks");
+  g()->add_option("--health-timeout", o.health_timeout, "maximum time of one check");
+  g()->add_option("--health-start-period", o.health_start_period, "start period");
+  g()->add_option("--health-retries", o.health_retries, "failures before unhealthy");
+  g()->add_option("--detach-keys", o.detach_keys, "key sequence to detach");
   list("-e,--env", o.env, "environment variable");
   list("--env-file", o.env_file, "file of environment variables");
   list("-v,--volume", o.volumes, "bind mount or volume");
