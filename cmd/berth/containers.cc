@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <ctime>
 #include <future>
 #include <thread>
@@ -57,13 +58,8 @@ int start_failed(const Error& err) {
 // output ends, as the docker CLI does for `run` and `start -a`: nothing is missed. Returns
 // the container's exit code (the start's error code when it did not start).
 int attach_start_wait(Engine& e, const std::string& id, bool tty, bool interactive, bool removed) {
-  // attach and wait before start, as the docker CLI does: nothing is missed
-  auto h = e.hijack(Engine::api("/containers/" + id + "/attach?stream=1&stdout=1&stderr=1" +
-                                (interactive ? "&stdin=1" : "")),
-                    std::nullopt);
-  if (!h) return report(h.error(), 125);
-  // framed unless there is a tty (older dockerd labels every attach a raw stream)
-  h->multiplexed = !tty;
+  // attach and wait before start, as the docker CLI does: nothing is missed. The two requests
+  // go at once (one round trip, not two); the start waits for both.
   int status = 125;
   std::string cond = removed ? "removed" : "next-exit";
   std::promise<void> waiting;
@@ -84,7 +80,19 @@ int attach_start_wait(Engine& e, const std::string& id, bool tty, bool interacti
     if (!told) waiting.set_value();
     if (!r) report(r.error());
   });
+  auto h = e.hijack(Engine::api("/containers/" + id + "/attach?stream=1&stdout=1&stderr=1" +
+                                (interactive ? "&stdin=1" : "")),
+                    std::nullopt);
   waiting.get_future().wait();  // the wait is registered: the exit cannot be missed
+  if (!h) {
+    // Nothing is started, so the wait would never end, and it cannot be called off: the
+    // command ends here, as it would once this returned.
+    report(h.error(), 125);
+    std::fflush(nullptr);
+    _exit(125);
+  }
+  // framed unless there is a tty (older dockerd labels every attach a raw stream)
+  h->multiplexed = !tty;
   auto r = e.call("POST", Engine::api("/containers/" + id + "/start"));
   if (!r || r->status >= 400) {
     int code = start_failed(r ? client::daemon_error(*r) : r.error());
