@@ -2,13 +2,54 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
 #include "base/trace.h"
 #include "shim/shim.h"
 
+namespace {
+
+// --standby (daemon/shim_spawner.h): started ahead of need; the arguments come later on fd 4,
+// each ended by NUL. EOF without any (berthd closing, or gone): nothing to do.
+std::vector<std::string> standby_args(const char* argv0) {
+  std::string blob;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(4, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    blob.append(buf, static_cast<size_t>(n));
+  }
+  close(4);
+  if (blob.empty()) _exit(0);
+  std::vector<std::string> args = {argv0};
+  for (size_t at = 0; at < blob.size();) {
+    size_t end = blob.find('\0', at);
+    if (end == std::string::npos) end = blob.size();
+    args.push_back(blob.substr(at, end - at));
+    at = end + 1;
+  }
+  return args;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  std::vector<std::string> given;
+  std::vector<char*> given_argv;
+  if (argc == 2 && std::string_view(argv[1]) == "--standby") {
+    given = standby_args(argv[0]);
+    for (auto& a : given) given_argv.push_back(a.data());
+    given_argv.push_back(nullptr);
+    argc = static_cast<int>(given.size());
+    argv = given_argv.data();
+  }
   berth::trace_step("shim-main");
   berth::shim::Config cfg;
   std::string log_driver = "json-file";

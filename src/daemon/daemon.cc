@@ -156,6 +156,8 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
   ncfg.data_root = cfg.data_root;
   ncfg.exec_root = cfg.exec_root;
   BERTH_ASSIGN(d->net_, network::Controller::open(ncfg));
+  d->shims_ = std::make_unique<ShimSpawner>(cfg.shim_path.empty() ? executable_dir() + "/berth-shim"
+                                                                  : cfg.shim_path);
   Daemon* self = d.get();
   d->dns_ = std::make_unique<network::DnsServer>(
       [self](const std::string& id, const std::string& name) { return self->dns_lookup(id, name); },

@@ -16,6 +16,7 @@
 #include "daemon/container.h"
 #include "daemon/events.h"
 #include "daemon/exec.h"
+#include "daemon/shim_spawner.h"
 #include "daemon/volumes.h"
 #include "image/store.h"
 #include "network/controller.h"
@@ -185,6 +186,7 @@ class Daemon {
   std::unique_ptr<VolumeStore> volumes_;
   std::unique_ptr<network::Controller> net_;
   std::unique_ptr<network::DnsServer> dns_;
+  std::unique_ptr<ShimSpawner> shims_;
   std::mutex images_mu_;
   std::mutex mu_;  // containers_ and names_
   std::map<std::string, std::shared_ptr<Container>> containers_;

@@ -140,7 +140,6 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   trace_step("start-spec-written");
 
   // the shim
-  std::string shim = cfg_.shim_path.empty() ? executable_dir() + "/berth-shim" : cfg_.shim_path;
   auto hc_log = c->host_config.value("LogConfig", json::object());
   std::map<std::string, std::string> lopts;
   json log_cfg = hc_log.value("Config", json::object());
@@ -149,23 +148,14 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   BERTH_ASSIGN(auto lc, logs::parse_log_config(hc_log.value("Type", "json-file"), lopts));
   shim::RuntimeDriver driver = runtime_for(*c);
   std::string rt_root = driver.state_root();
-  std::vector<std::string> args = {shim,
-                                   "--id",
-                                   c->id,
-                                   "--bundle",
-                                   dir,
-                                   "--state-root",
-                                   rt_root,
-                                   "--dir",
-                                   dir,
-                                   "--log-path",
-                                   c->log_path,
-                                   "--log-driver",
-                                   lc.driver,
-                                   "--log-max-size",
-                                   std::to_string(lc.max_size),
-                                   "--log-max-file",
-                                   std::to_string(lc.max_file)};
+  std::vector<std::string> args = {"--id",           c->id,
+                                   "--bundle",       dir,
+                                   "--state-root",   rt_root,
+                                   "--dir",          dir,
+                                   "--log-path",     c->log_path,
+                                   "--log-driver",   lc.driver,
+                                   "--log-max-size", std::to_string(lc.max_size),
+                                   "--log-max-file", std::to_string(lc.max_file)};
   if (!driver.info().builtin()) {
     BERTH_TRY(mkdir_all(rt_root, 0700));
     args.insert(args.end(),
@@ -175,26 +165,10 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   if (c->config.value("Tty", false)) args.push_back("--tty");
   if (c->config.value("OpenStdin", false)) args.push_back("--stdin");
   if (c->config.value("StdinOnce", false)) args.push_back("--stdin-once");
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return sys_fail("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, wr.get(), 3);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, shim.c_str(), &fa, nullptr, argv.data(), environ);
+  BERTH_ASSIGN(ShimSpawner::Started shim, shims_->start(args));
   trace_step("start-spawned");
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    errno = rc;
-    return sys_fail("spawn {}", shim);
-  }
-  wr.reset();
-  waitpid(pid, nullptr, 0);  // the shim forks away at once
-  std::string line = read_line(rd.get(), 60000);
+  waitpid(shim.pid, nullptr, 0);  // the shim forks away at once
+  std::string line = read_line(shim.ready.get(), 60000);
   trace_step("start-shim-ready");
   if (!line.starts_with("ok ")) {
     std::string msg = line.starts_with("error: ") ? line.substr(7) : "shim failed to start";

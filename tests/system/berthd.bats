@@ -169,6 +169,37 @@ teardown() { berthd_teardown; }
   dk rm lr
 }
 
+# The standby shim berthd keeps after a start (daemon/shim_spawner.h): its pid, or nothing.
+standby_shim() {
+  pgrep -P "$(cat "$BT/berthd.pid")" -f 'berth-shim --standby' || true
+}
+
+@test "standby shim: each start takes the spare and another is made; one that died is not missed; it ends with berthd" {
+  dk run --rm --network none busybox true
+  local spare=""
+  for _ in $(seq 50); do spare=$(standby_shim); [ -n "$spare" ] && break; sleep 0.1; done
+  [ -n "$spare" ]
+  # the next start hands its arguments to that process: it is gone, and a new spare waits
+  run dk run --rm --network none busybox echo taken
+  [ "$output" = taken ]
+  ! kill -0 "$spare" 2>/dev/null
+  local next=""
+  for _ in $(seq 50); do next=$(standby_shim); [ -n "$next" ] && break; sleep 0.1; done
+  [ -n "$next" ] && [ "$next" != "$spare" ]
+  # a spare killed meanwhile: the start spawns a shim itself
+  kill -9 "$next"
+  sleep 0.2
+  run dk run --rm --network none busybox echo spawned
+  [ "$output" = spawned ]
+  for _ in $(seq 50); do next=$(standby_shim); [ -n "$next" ] && break; sleep 0.1; done
+  [ -n "$next" ]
+  # berthd stopping: the spare reads EOF and exits
+  kill -9 "$(cat "$BT/berthd.pid")"
+  for _ in $(seq 50); do kill -0 "$next" 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 "$next" 2>/dev/null
+  berthd_launch
+}
+
 @test "rm -f of a container that already exited" {
   dk run --name ex --network none busybox true
   run dk rm -f ex
