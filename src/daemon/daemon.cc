@@ -526,11 +526,9 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
     c->removed = true;
     c->state.status = "removing";
   }
-  {
-    images()->unmount_container_layer(c->id);
-    // its SQLite row and files after the answer; image removal and prune wait for it
-    images()->remove_container_layer_later(c->id);
-  }
+  // unmounted, its SQLite row and files deleted after the answer (the driver's remove
+  // unmounts first); image removal and prune wait for it
+  images()->remove_container_layer_later(c->id);
   // renamed away now, their files unlinked after the answer (background_removal.h)
   remove_via(container_dir(c->id), container_dir(c->id) + kRemovingSuffix);
   // the exited shim may still be cleaning up with its bundle in there: that dir goes after it

@@ -324,7 +324,8 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     // between, its exit.json tells restore() the same, and the removal is done then.
     if (!autoremove) save(*c, false);
   }
-  { images()->unmount_container_layer(c->id); }
+  // a --rm container's layer is unmounted with its removal, after the answer
+  if (!autoremove) images()->unmount_container_layer(c->id);
   trace_step("onexit-unmounted");
   release_volumes(c->mount_points);  // fixed after create: no lock needed to read
   teardown_network(c);

@@ -123,6 +123,11 @@ s.close()' "$BT/berth.sock"
   [ -z "$ids" ] || dk rm -f $ids
   run pgrep -f "$BT/exec/containers"
   [ -z "$output" ]
+  # layers are unmounted with their removal, just after the answer
+  for _ in $(seq 50); do
+    grep -q " $BT/data/overlay2/.*/merged" /proc/self/mountinfo || break
+    sleep 0.1
+  done
   run grep -c " $BT/data/overlay2/.*/merged" /proc/self/mountinfo
   [ "$output" = 0 ]
 }
@@ -145,6 +150,7 @@ s.close()' "$BT/berth.sock"
     sleep 0.1
   done
   [ -z "$(dk ps -aq --filter name=rmv)" ]
+  for _ in $(seq 50); do grep -qF "$rmv " /proc/self/mountinfo || break; sleep 0.1; done
   ! grep -qF "$rmv " /proc/self/mountinfo
   [ "$(dk inspect -f '{{.State.Running}}' keep)" = true ]
   dk rm -f keep
@@ -190,4 +196,20 @@ s.close()' "$BT/berth.sock"
   [ "$(dk inspect -f '{{.Id}}' kept)" = "$kept" ]
   [ -d "$BT/data/overlay2/$kept" ]
   dk rm kept
+}
+
+@test "run --rm: no mount and no layer of it are left soon after it returns" {
+  local before after
+  before=$(ls -A "$BT/data/overlay2" | sort)
+  run dk run --rm --name gone --network none busybox sh -c 'echo x > /f; echo done'
+  [ "$output" = done ]
+  for _ in $(seq 50); do
+    after=$(ls -A "$BT/data/overlay2" | sort)
+    [ "$after" = "$before" ] && ! grep -q " $BT/data/overlay2/.*/merged" /proc/self/mountinfo && break
+    sleep 0.1
+  done
+  [ "$after" = "$before" ]
+  run grep -c " $BT/data/overlay2/.*/merged" /proc/self/mountinfo
+  [ "$output" = 0 ]
+  [ -z "$(dk ps -aq --filter name=gone)" ]
 }
