@@ -15,8 +15,16 @@
 
 namespace {
 
-// --standby (daemon/shim_spawner.h): started ahead of need; the arguments come later on fd 4,
-// each ended by NUL. EOF without any (berthd closing, or gone): nothing to do.
+// Detach from berthd: the shim must outlive it. The parent exits at once (berthd reaps it).
+void detach() {
+  pid_t pid = fork();
+  if (pid < 0) _exit(1);
+  if (pid > 0) _exit(0);
+  setsid();
+}
+
+// --standby (daemon/shim_spawner.h): started (and detached) ahead of need; the arguments come
+// later on fd 4, each ended by NUL. EOF without any (berthd closing, or gone): nothing to do.
 std::vector<std::string> standby_args(const char* argv0) {
   std::string blob;
   char buf[4096];
@@ -43,7 +51,15 @@ std::vector<std::string> standby_args(const char* argv0) {
 int main(int argc, char** argv) {
   std::vector<std::string> given;
   std::vector<char*> given_argv;
-  if (argc == 2 && std::string_view(argv[1]) == "--standby") {
+  const bool standby = argc == 2 && std::string_view(argv[1]) == "--standby";
+  if (standby) {
+    detach();
+    // while it waits it holds nothing of berthd's: not its stdio (a pipe a caller may wait
+    // on to end), not its working directory
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) dup2(null, fd);
+    if (null > 2) close(null);
+    if (chdir("/") != 0) _exit(1);
     given = standby_args(argv[0]);
     for (auto& a : given) given_argv.push_back(a.data());
     given_argv.push_back(nullptr);
@@ -79,12 +95,8 @@ int main(int argc, char** argv) {
   cfg.log.max_file = max_file;
   if (cfg.log_path.empty()) cfg.log.driver = "none";
 
-  // Detach from berthd: the shim must outlive it. The parent exits at once (berthd reaps
-  // it); the child reports on ready_fd when the container is created.
-  pid_t pid = fork();
-  if (pid < 0) return 1;
-  if (pid > 0) _exit(0);
-  setsid();
+  // reports on ready_fd when the container is created
+  if (!standby) detach();
   // Nothing berthd's own parent left open lives on in the shim (or its containers).
   if (ready_fd > 3) close_range(3, static_cast<unsigned>(ready_fd) - 1, 0);
   close_range(static_cast<unsigned>(ready_fd) + 1, ~0U, 0);

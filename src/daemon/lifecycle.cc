@@ -167,7 +167,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
   if (c->config.value("StdinOnce", false)) args.push_back("--stdin-once");
   BERTH_ASSIGN(ShimSpawner::Started shim, shims_->start(args));
   trace_step("start-spawned");
-  waitpid(shim.pid, nullptr, 0);  // the shim forks away at once
+  if (shim.pid > 0) waitpid(shim.pid, nullptr, 0);  // the shim forks away at once
   std::string line = read_line(shim.ready.get(), 60000);
   trace_step("start-shim-ready");
   if (!line.starts_with("ok ")) {

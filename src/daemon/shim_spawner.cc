@@ -48,11 +48,7 @@ ShimSpawner::~ShimSpawner() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
     l.lock();
   }
-  if (spare_) {
-    spare_->args.reset();  // EOF: the spare exits
-    waitpid(spare_->pid, nullptr, 0);
-    spare_.reset();
-  }
+  spare_.reset();  // EOF: the spare exits
 }
 
 Result<ShimSpawner::Started> ShimSpawner::spawn(const std::vector<std::string>& args) {
@@ -72,7 +68,8 @@ Result<ShimSpawner::Spare> ShimSpawner::spawn_spare() {
   if (pipe2(a, O_CLOEXEC) < 0) return sys_fail("pipe");
   UniqueFd args_r(a[0]), args_w(a[1]);
   BERTH_ASSIGN(pid_t pid, spawn_with(path_, {path_, "--standby"}, {ready_w.get(), args_r.get()}));
-  return Spare{pid, std::move(ready_r), std::move(args_w)};
+  waitpid(pid, nullptr, 0);  // it forks away at once
+  return Spare{std::move(ready_r), std::move(args_w)};
 }
 
 void ShimSpawner::refill() {
@@ -89,11 +86,7 @@ void ShimSpawner::refill() {
       log::warn("standby shim: {}", spare.error().message());
       return;
     }
-    if (closing_ || spare_) {
-      spare->args.reset();
-      waitpid(spare->pid, nullptr, 0);
-      return;
-    }
+    if (closing_ || spare_) return;  // dropped: it reads EOF and exits
     spare_ = std::move(*spare);
   }).detach();
 }
@@ -109,13 +102,8 @@ Result<ShimSpawner::Started> ShimSpawner::start(const std::vector<std::string>& 
     // its arguments, each ended by NUL; a spare that died meanwhile is replaced by a spawn
     std::string blob;
     for (const auto& a : args) blob.append(a).push_back('\0');
-    if (write_all(spare->args.get(), blob)) {
-      spare->args.reset();
-      out = Started{spare->pid, std::move(spare->ready)};
-    } else {
-      spare->args.reset();
-      waitpid(spare->pid, nullptr, 0);
-    }
+    if (write_all(spare->args.get(), blob)) out = Started{-1, std::move(spare->ready)};
+    spare.reset();
   }
   if (!out) out = spawn(args);
   refill();

@@ -18,15 +18,15 @@ namespace berth::daemon {
 
 class ShimSpawner {
  public:
-  // A shim running with the arguments: reap `pid` (it forks away at once) and read its one
-  // line ("ok <pid>" or "error: ...") from `ready`.
+  // A shim running with the arguments: reap `pid` unless -1 (it forks away at once) and
+  // read its one line ("ok <pid>" or "error: ...") from `ready`.
   struct Started {
     pid_t pid = -1;
     UniqueFd ready;
   };
 
   explicit ShimSpawner(std::string shim_path) : path_(std::move(shim_path)) {}
-  ~ShimSpawner();  // the spare reads EOF and exits; it is reaped here
+  ~ShimSpawner();  // the spare reads EOF and exits
   ShimSpawner(const ShimSpawner&) = delete;
   ShimSpawner& operator=(const ShimSpawner&) = delete;
 
@@ -34,8 +34,8 @@ class ShimSpawner {
   Result<Started> start(const std::vector<std::string>& args);
 
  private:
+  // detached already (not our child): a start needs no fork
   struct Spare {
-    pid_t pid = -1;
     UniqueFd ready;  // read end of its fd 3
     UniqueFd args;   // write end of its fd 4
   };

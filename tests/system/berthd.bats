@@ -169,9 +169,18 @@ teardown() { berthd_teardown; }
   dk rm lr
 }
 
-# The standby shim berthd keeps after a start (daemon/shim_spawner.h): its pid, or nothing.
+# The standby shim this berthd keeps after a start (daemon/shim_spawner.h): its pid, or
+# nothing. It is detached, so it is known by the pipe it reads, whose other end berthd holds.
 standby_shim() {
-  pgrep -P "$(cat "$BT/berthd.pid")" -f 'berth-shim --standby' || true
+  local b p pipe
+  b=$(cat "$BT/berthd.pid")
+  for p in $(pgrep -f '^[^ ]*berth-shim --standby$'); do
+    pipe=$(readlink "/proc/$p/fd/4" 2>/dev/null) || continue
+    if ls -l "/proc/$b/fd" 2>/dev/null | grep -qF "$pipe"; then
+      echo "$p"
+      return
+    fi
+  done
 }
 
 @test "standby shim: each start takes the spare and another is made; one that died is not missed; it ends with berthd" {
