@@ -1,14 +1,19 @@
 // berth-shim: started by berthd for each container start; see src/shim/shim.h.
 #include <fcntl.h>
+#include <linux/prctl.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "base/trace.h"
 #include "shim/shim.h"
@@ -21,6 +26,37 @@ void detach() {
   if (pid < 0) _exit(1);
   if (pid > 0) _exit(0);
   setsid();
+}
+
+// What ps and /proc/PID/cmdline show becomes `args` (NUL-separated), as if given on the
+// command line: tools and benches find a container's shim by its arguments. PR_SET_MM_MAP
+// replaces the whole map of the process's memory layout, so the other fields are given as
+// they are (from /proc/self/stat); unlike the single-field PR_SET_MM calls it needs no
+// CAP_SYS_RESOURCE. Best effort.
+void show_as_command_line(const std::string& args) {
+  auto stat = berth::read_file("/proc/self/stat");
+  if (!stat) return;
+  auto paren = stat->rfind(')');
+  if (paren == std::string::npos) return;
+  std::vector<unsigned long> field(3, 0);  // field[i] is stat's field i (1-based); 3 on here
+  std::istringstream in(stat->substr(paren + 2));
+  std::string word;
+  while (in >> word) field.push_back(std::strtoul(word.c_str(), nullptr, 10));
+  if (field.size() <= 51) return;
+  prctl_mm_map m{};
+  m.start_code = field[26];
+  m.end_code = field[27];
+  m.start_stack = field[28];
+  m.start_data = field[45];
+  m.end_data = field[46];
+  m.start_brk = field[47];
+  m.brk = reinterpret_cast<unsigned long>(sbrk(0));
+  m.arg_start = reinterpret_cast<unsigned long>(args.data());
+  m.arg_end = m.arg_start + args.size();
+  m.env_start = field[50];
+  m.env_end = field[51];
+  m.exe_fd = static_cast<__u32>(-1);
+  (void)prctl(PR_SET_MM, PR_SET_MM_MAP, reinterpret_cast<unsigned long>(&m), sizeof m, 0);
 }
 
 // --standby (daemon/shim_spawner.h): started (and detached) ahead of need; the arguments come
@@ -36,6 +72,9 @@ std::vector<std::string> standby_args(const char* argv0) {
   }
   close(4);
   if (blob.empty()) _exit(0);
+  static std::string shown;  // lives as long as the process
+  shown = std::string(argv0) + '\0' + blob;
+  show_as_command_line(shown);
   std::vector<std::string> args = {argv0};
   for (size_t at = 0; at < blob.size();) {
     size_t end = blob.find('\0', at);

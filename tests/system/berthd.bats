@@ -195,6 +195,12 @@ standby_shim() {
   local next=""
   for _ in $(seq 50); do next=$(standby_shim); [ -n "$next" ] && break; sleep 0.1; done
   [ -n "$next" ] && [ "$next" != "$spare" ]
+  # a shim that was a spare shows its container's arguments (ps, and tools, find it by them)
+  local id
+  id=$(dk run -d --network none busybox sleep 1000)
+  pgrep -f -- "berth-shim --id $id --bundle" >/dev/null
+  dk rm -f "$id"
+  for _ in $(seq 50); do next=$(standby_shim); [ -n "$next" ] && break; sleep 0.1; done
   # a spare killed meanwhile: the start spawns a shim itself
   kill -9 "$next"
   sleep 0.2
