@@ -22,6 +22,9 @@ namespace berth::daemon {
 
 // A removed container's dirs while their files are deleted (not an ID: never loaded).
 constexpr const char* kRemovingSuffix = "-removing";
+// In a `run --rm` container's dir: its record is not synced, and an empty or missing record
+// next to this mark (after a crash) means that container, which is then removed at start.
+constexpr const char* kDisposableMark = "disposable";
 
 using nlohmann::json;
 
@@ -173,10 +176,13 @@ Result<std::unique_ptr<Daemon>> Daemon::open(const Config& cfg) {
       if (id.size() != 64) continue;
       const std::string record = dir + "/" + id + "/config.v2.json";
       auto text = read_file(record);
-      if ((!text && !path_exists(record)) || (text && text->empty())) {
-        // A create that never returned, or a `run --rm` container (its record is not synced):
-        // nothing a user could still want. Its layer goes with the orphans below.
-        log::warn("container {}: no record (a create cut short, or a --rm container), removed", id);
+      const bool no_record = (!text && !path_exists(record)) || (text && text->empty());
+      if (no_record && path_exists(dir + "/" + id + "/" + kDisposableMark)) {
+        // A `run --rm` container whose unsynced record a crash took: nothing a user could
+        // still want (it would be removed at start anyway). Its layer goes with the orphans
+        // below. Without the mark, a dir keeps its files (saves of kept containers are not
+        // synced either, and may come back empty after a power cut).
+        log::warn("container {}: a --rm container without its record, removed", id);
         if (auto st = remove_all(dir + "/" + id); !st) log::warn("{}", st.error().message());
         continue;
       }
@@ -337,6 +343,8 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
   auto cleanup = Defer([&] { remove_all(dir); });
   c->log_path = dir + "/" + c->id + "-json.log";
   BERTH_TRY(write_etc_files(*c));
+  const bool disposable = hc.value("AutoRemove", false);
+  if (disposable) BERTH_TRY(write_file_atomic(dir + "/" + kDisposableMark, "", 0600, false));
   auto mounts_of = [this](const std::string& ref) -> Result<json> {
     BERTH_ASSIGN(auto other, get(ref));
     std::lock_guard<std::mutex> l(other->mu);
@@ -348,7 +356,6 @@ Result<CreateResult> Daemon::create(const std::string& name, const json& body) {
       if (p.value("Anonymous", false)) volumes_->remove(p.value("Name", ""));
   });
   // run --rm: nothing of it is synced (it does not outlive a crash: see Daemon::open)
-  const bool disposable = hc.value("AutoRemove", false);
   { BERTH_TRY(images()->create_container_layer(c->id, img.record.id, disposable)); }
   trace_step("create-layer-made");
   if (auto st = save(*c, !disposable); !st) {
