@@ -205,8 +205,12 @@ Result<Built> build(const oci::Seccomp& profile) {
   // number: Docker's default profile loaded in 1.06 ms as a chain, 0.34 as a tree). Like
   // runc only past 32 syscalls (runc's config has one entry per name), since libseccomp
   // <= 2.5.4 misbehaves with the tree and no rules; best effort.
+  // Only names that become rules count: an entry with the default action adds none.
   size_t names = 0;
-  for (const auto& s : profile.syscalls) names += s.names.size();
+  for (const auto& s : profile.syscalls) {
+    auto action = parse_action(s.action, s.errno_ret, "", "");
+    if (action && *action != default_action) names += s.names.size();
+  }
   if (names > 32) seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 
   for (size_t i = 0; i < profile.syscalls.size(); ++i) {
