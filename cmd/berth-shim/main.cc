@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
   std::vector<char*> given_argv;
   const bool standby = argc == 2 && std::string_view(argv[1]) == "--standby";
   if (standby) {
+    // only fds 3 and 4 are ours: berthd's without close-on-exec (sockets libraries open) must
+    // not stay pinned for as long as the spare waits
+    close_range(5, ~0U, 0);
     detach();
     // while it waits it holds nothing of berthd's: not its stdio (a pipe a caller may wait
     // on to end), not its working directory

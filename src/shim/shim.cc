@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -493,9 +492,6 @@ int Shim::serve() {
   // (`run` returns when its attach stream ends).
   for (auto& c : clients_)
     if (c->op == "attach") c->fd.reset();
-  // What is left (the runtime's cleanup) no longer holds anyone up: it yields the CPU to
-  // berthd and the clients finishing this container's run.
-  setpriority(PRIO_PROCESS, 0, 19);
   trace_step("shim-notified");
   // let berthd's waiting thread run before the cleanup takes the CPU (on 2 cores the exit
   // reached it ~0.7 ms later without this; bench/run-steps, onexit-begin)

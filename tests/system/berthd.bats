@@ -169,6 +169,13 @@ teardown() { berthd_teardown; }
   dk rm lr
 }
 
+# Whether PID is gone (a zombie counts: detached shims are reaped by whoever adopted them).
+gone() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ -z "$state" ] || [ "$state" = Z ]
+}
+
 # The standby shim this berthd keeps after a start (daemon/shim_spawner.h): its pid, or
 # nothing. It is detached, so it is known by the pipe it reads, whose other end berthd holds.
 standby_shim() {
@@ -191,7 +198,9 @@ standby_shim() {
   # the next start hands its arguments to that process: it is gone, and a new spare waits
   run dk run --rm --network none busybox echo taken
   [ "$output" = taken ]
-  ! kill -0 "$spare" 2>/dev/null
+  # (as that container's shim it lives on through its cleanup, after the run returned)
+  for _ in $(seq 50); do gone "$spare" && break; sleep 0.1; done
+  gone "$spare"
   local next=""
   for _ in $(seq 50); do next=$(standby_shim); [ -n "$next" ] && break; sleep 0.1; done
   [ -n "$next" ] && [ "$next" != "$spare" ]
@@ -210,8 +219,8 @@ standby_shim() {
   [ -n "$next" ]
   # berthd stopping: the spare reads EOF and exits
   kill -9 "$(cat "$BT/berthd.pid")"
-  for _ in $(seq 50); do kill -0 "$next" 2>/dev/null || break; sleep 0.1; done
-  ! kill -0 "$next" 2>/dev/null
+  for _ in $(seq 50); do gone "$next" && break; sleep 0.1; done
+  gone "$next"
   berthd_launch
 }
 
