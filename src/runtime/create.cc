@@ -363,6 +363,7 @@ Result<pid_t> create_container(const StateStore& store, const CreateOptions& opt
   cs.cgroup_path = cg_path;
   cs.cgroup_paths = cgroup_paths_of(*cg);
   cs.annotations = spec.annotations;
+  cs.poststart_hooks = !spec.hooks.poststart.empty();
   BERTH_TRY(store.save(cs));
   if (!opts.pid_file.empty())
     BERTH_TRY(write_file_atomic(opts.pid_file, std::to_string(child), 0644, false));

@@ -88,6 +88,8 @@ Result<ContainerState> StateStore::load(const std::string& id) const {
     st.cgroup_paths = j["cgroup_paths"].get<std::map<std::string, std::string>>();
   if (j.contains("annotations") && j["annotations"].is_object())
     st.annotations = j["annotations"].get<std::map<std::string, std::string>>();
+  if (auto it = j.find("poststart_hooks"); it != j.end() && it->is_boolean())
+    st.poststart_hooks = it->get<bool>();
   return st;
 }
 
@@ -102,6 +104,7 @@ berth::Status StateStore::save(const ContainerState& st) const {
                       {"cgroup_path", st.cgroup_path},
                       {"cgroup_paths", st.cgroup_paths},
                       {"annotations", st.annotations}};
+  if (st.poststart_hooks) j["poststart_hooks"] = *st.poststart_hooks;
   return write_file_atomic(dir(st.id) + "/state.json", j.dump(), 0644, false);
 }
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct ContainerState {
   std::string cgroup_path;                          // as resolved from linux.cgroupsPath
   std::map<std::string, std::string> cgroup_paths;  // per hierarchy mountpoint, as created
   std::map<std::string, std::string> annotations;
+  // Whether config.json has poststart hooks, so that start need not parse it to know; unset
+  // in a state written before this was kept (start then reads the spec).
+  std::optional<bool> poststart_hooks;
 };
 
 enum class ContainerStatus { Creating, Created, Running, Paused, Stopped };

@@ -78,6 +78,26 @@ TEST(StateStore, SaveLoadListAndStoppedStatus) {
   (void)remove_all(root);
 }
 
+// start reads whether there are poststart hooks from the state; a state from before this was
+// kept has no answer, and start then reads the spec.
+TEST(StateStore, KeepsWhetherThereArePoststartHooks) {
+  char tmpl[] = "/tmp/berth-state-test.XXXXXX";
+  std::string root = mkdtemp(tmpl);
+  StateStore store(root);
+  ASSERT_TRUE(mkdir_all(store.dir("c1")));
+  ContainerState st;
+  st.id = "c1";
+  for (std::optional<bool> v :
+       {std::optional<bool>(false), std::optional<bool>(true), std::optional<bool>()}) {
+    st.poststart_hooks = v;
+    ASSERT_TRUE(store.save(st));
+    auto loaded = store.load("c1");
+    ASSERT_TRUE(loaded);
+    EXPECT_EQ(loaded->poststart_hooks, v);
+  }
+  (void)remove_all(root);
+}
+
 TEST(Paths, CleanAndJoin) {
   EXPECT_EQ(clean_path("/a/../../b//c/."), "/b/c");
   EXPECT_EQ(clean_path("a/../.."), "..");
