@@ -54,6 +54,14 @@ teardown() { berthd_teardown; }
     [ "$status" -eq 0 ] && [[ "${lines[0]}" != "berth: a container engine's client"* ]] ||
       { echo "berth $c --help: $output"; return 1; }
   done
+  # run's and create's options sit in groups (run_options.cc); help lists them as one
+  for c in run create; do
+    run "$BERTH_BUILD/cmd/berth" "$c" --help
+    [ "$(grep -c '^Options:' <<<"$output")" = 1 ]
+    [[ "$output" != *"Option Group"* ]]
+    [ "$(grep -cE '^  (-d,--detach|--rm|-a,--attach|--volumes-from) ' <<<"$output")" = 4 ]
+    [ "$(grep -c '^  --help' <<<"$output")" = 1 ]
+  done
 }
 
 @test "start -a, start -ai: output, stdin and the container's exit code; several with -a refused" {
