@@ -70,6 +70,8 @@ struct Container {
   nlohmann::json to_disk() const;
   static Result<std::unique_ptr<Container>> from_disk(const nlohmann::json& j);
   bool tty() const { return config.value("Tty", false); }
+  // run --rm: removed when it exits; also unsynced on disk (fixed at create)
+  bool auto_remove() const { return host_config.value("AutoRemove", false); }
   // "Up 5 minutes", "Exited (0) 2 seconds ago", "Created"
   std::string status_text() const;
 };

@@ -63,7 +63,7 @@ Result<bool> Daemon::start(const std::string& ref) {
   std::unique_lock<std::mutex> op(c->op_mu);
   auto r = start_locked(c);
   op.unlock();
-  if (!r && c->host_config.value("AutoRemove", false)) {
+  if (!r && c->auto_remove()) {
     // docker run --rm waits for the removal after a failed start
     std::thread([this, id = c->id] { remove(id, true); }).detach();
   }
@@ -85,10 +85,7 @@ Result<bool> Daemon::start_locked(const std::shared_ptr<Container>& c) {
     if (c->state.running) return false;
   }
   std::string rootfs;
-  {
-    bool disposable = c->host_config.value("AutoRemove", false);  // fixed at create
-    BERTH_ASSIGN(rootfs, images()->mount_container_layer(c->id, disposable));
-  }
+  { BERTH_ASSIGN(rootfs, images()->mount_container_layer(c->id, c->auto_remove())); }
   // Any way out before the process runs (an error, or an exception from a malformed record)
   // unmounts the layer again.
   Defer unmount([&] { images()->unmount_container_layer(c->id); });
@@ -315,7 +312,7 @@ void Daemon::on_exit(const std::shared_ptr<Container>& c, const shim::ExitStatus
     c->state.status = "exited";
     c->shim_up = false;
     restart = should_restart(*c, st.exit_code);
-    autoremove = c->host_config.value("AutoRemove", false) && !restart;
+    autoremove = c->auto_remove() && !restart;
     if (restart) {
       c->state.restarting = true;
       c->state.status = "restarting";
@@ -561,7 +558,7 @@ void Daemon::restore() {
       start_health(c, false);
       continue;
     }
-    if (c->host_config.value("AutoRemove", false)) {
+    if (c->auto_remove()) {
       // exited while berthd was down (or the host crashed under it): removed, as dockerd
       // does; its layer may have been mounted volatile and is not to be mounted again
       std::thread([this, c] {
