@@ -36,15 +36,19 @@ class Overlay2 : public ::testing::Test {
     if (driver_) (void)driver_->cleanup();
     testing::unmount_below(scratch_.path());
   }
+  // driver_ on root_ (call through ASSERT_NO_FATAL_FAILURE: it fails the test when it cannot)
+  void open_driver() {
+    auto d = overlay2::open(root_);
+    ASSERT_TRUE(d) << d.error().message();
+    driver_ = std::move(*d);
+  }
   ScratchDir scratch_;
   std::string root_;
   std::unique_ptr<Driver> driver_;
 };
 
 TEST_F(Overlay2, DockerLayout) {
-  auto d = overlay2::open(root_);
-  ASSERT_TRUE(d) << d.error().message();
-  driver_ = std::move(*d);
+  ASSERT_NO_FATAL_FAILURE(open_driver());
   ASSERT_TRUE(driver_->create("base", "", false));
   ASSERT_TRUE(driver_->create("mid", "base", false));
   ASSERT_TRUE(driver_->create("top", "mid", true));
@@ -79,9 +83,7 @@ TEST_F(Overlay2, OpeningClearsRemovalsADeadProcessLeft) {
   // what a berthd killed mid-removal leaves: the layer renamed away, not yet deleted
   ASSERT_TRUE(mkdir_all(root_ + "/.removing-gone/diff/d", 0755));
   put_file(root_ + "/.removing-gone/diff/d/f", "x");
-  auto d = overlay2::open(root_);
-  ASSERT_TRUE(d) << d.error().message();
-  driver_ = std::move(*d);
+  ASSERT_NO_FATAL_FAILURE(open_driver());
   drain_background_removals();
   EXPECT_FALSE(path_exists(root_ + "/.removing-gone"));
   auto ids = driver_->list();
@@ -123,9 +125,7 @@ TEST_F(Overlay2, DataStringFallbackMounts130Layers) {
 }
 
 TEST_F(Overlay2, ImageLayersMountReadOnly) {
-  auto d = overlay2::open(root_);
-  ASSERT_TRUE(d) << d.error().message();
-  driver_ = std::move(*d);
+  ASSERT_NO_FATAL_FAILURE(open_driver());
   ASSERT_TRUE(driver_->create("base", "", false));
   ASSERT_TRUE(driver_->create("image", "base", false));
   put_file(root_ + "/image/diff/f", "f");
@@ -140,9 +140,7 @@ TEST_F(Overlay2, ImageLayersMountReadOnly) {
 
 TEST_F(Overlay2, RefusesOverlayfsRoot) {
   // An overlay mount of our own stands in for a root on overlayfs (docker-in-docker).
-  auto d = overlay2::open(root_);
-  ASSERT_TRUE(d) << d.error().message();
-  driver_ = std::move(*d);
+  ASSERT_NO_FATAL_FAILURE(open_driver());
   ASSERT_TRUE(driver_->create("base", "", false));
   ASSERT_TRUE(driver_->create("ctr", "base", true));
   auto p = driver_->get("ctr");
@@ -155,9 +153,7 @@ TEST_F(Overlay2, RefusesOverlayfsRoot) {
 }
 
 TEST_F(Overlay2, DisposableLayersMountVolatileAndAgain) {
-  auto d = overlay2::open(root_);
-  ASSERT_TRUE(d) << d.error().message();
-  driver_ = std::move(*d);
+  ASSERT_NO_FATAL_FAILURE(open_driver());
   ASSERT_TRUE(driver_->create("img", "", false));
   ASSERT_TRUE(driver_->create("ctr", "img", true));
   driver_->set_disposable("ctr");
