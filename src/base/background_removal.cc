@@ -46,8 +46,8 @@ void work() {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, nullptr);
-  // Deletions yield to requests: on 2 cores, at full weight they delayed the answer of the
-  // `run --rm` they followed (bench/run-steps). Nice applies per thread on Linux.
+  // Deletions yield to requests on a busy host (no gain was measurable apart on 2 idle
+  // cores). Nice applies per thread on Linux.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19);
   Queue& q = queue();
   std::unique_lock<std::mutex> l(q.mu);
