@@ -55,16 +55,17 @@ struct Container {
   // Not persisted: serialises operations on this container and wakes waiters.
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t exits = 0;         // bumped on every exit
-  bool removed = false;       // removal has begun
-  bool gone = false;          // removal is over: the container is in no list any more
-  bool shim_up = false;       // a shim serves this container (created or running)
-  bool exiting = false;       // an exit seen, its handling (layer, network, events) not over: a
-                              // not-running wait and a new start wait for it
-  bool shim_leaving = false;  // its exit is known, its shim still cleaning up: starts wait
-  uint64_t starts = 0;        // bumped when a shim comes up: attaches waiting for it connect
-  int attaching = 0;          // attaches waiting for the next start
-  std::mutex op_mu;           // one start/stop/remove at a time
+  uint64_t exits = 0;            // bumped on every exit
+  bool removed = false;          // removal has begun
+  bool gone = false;             // removal is over: the container is in no list any more
+  bool shim_up = false;          // a shim serves this container (created or running)
+  bool exiting = false;          // an exit seen, its handling (layer, network, events) not over: a
+                                 // not-running wait and a new start wait for it
+  bool shim_leaving = false;     // its exit is known, its shim still cleaning up: starts wait
+  std::string remove_when_left;  // the shim's dir, to remove once the shim has left (removed)
+  uint64_t starts = 0;           // bumped when a shim comes up: attaches waiting for it connect
+  int attaching = 0;             // attaches waiting for the next start
+  std::mutex op_mu;              // one start/stop/remove at a time
   std::vector<std::string> link_env;  // this start's variables from --link (networking.cc)
 
   nlohmann::json to_disk() const;

@@ -20,8 +20,6 @@
 
 namespace berth::daemon {
 
-// A removed container's dirs while their files are deleted (not an ID: never loaded).
-constexpr const char* kRemovingSuffix = "-removing";
 // In a `run --rm` container's dir: its record is not synced, and an empty or missing record
 // next to this mark (after a crash) means that container, which is then removed at start.
 constexpr const char* kDisposableMark = "disposable";
@@ -538,14 +536,15 @@ Status Daemon::remove(const std::string& ref, bool force, bool volumes) {
   images()->remove_container_layer_later(c->id);
   // renamed away now, their files unlinked after the answer (background_removal.h)
   remove_via(container_dir(c->id), container_dir(c->id) + kRemovingSuffix);
-  // the exited shim may still be cleaning up with its bundle in there: that dir goes after it
-  run_in_background([c, dir = shim_dir(c->id)] {
-    {
-      std::unique_lock<std::mutex> l(c->mu);
-      c->cv.wait_for(l, std::chrono::seconds(60), [&] { return !c->shim_leaving; });
-    }
-    remove_via(dir, dir + kRemovingSuffix);
-  });
+  // the exited shim may still be cleaning up with its bundle in there: then that dir goes
+  // when it has left (monitor), without holding up the queue of removals meanwhile
+  bool later;
+  {
+    std::lock_guard<std::mutex> l(c->mu);
+    later = c->shim_leaving;
+    if (later) c->remove_when_left = shim_dir(c->id);
+  }
+  if (!later) remove_via(shim_dir(c->id), shim_dir(c->id) + kRemovingSuffix);
   {
     std::lock_guard<std::mutex> l(mu_);
     containers_.erase(c->id);

@@ -45,6 +45,9 @@ struct CreateResult {
   std::vector<std::string> warnings;
 };
 
+// A removed container's dirs while their files are deleted (not an ID: never loaded).
+inline constexpr const char* kRemovingSuffix = "-removing";
+
 class Daemon {
  public:
   static Result<std::unique_ptr<Daemon>> open(const Config& cfg);

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <thread>
 
+#include "base/background_removal.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -248,9 +249,14 @@ void Daemon::monitor(std::shared_ptr<Container> c) {
         ssize_t n = ::read(conn.get(), buf, sizeof buf);
         if (n == 0 || (n < 0 && errno != EINTR)) break;
       }
-      std::lock_guard<std::mutex> l(c->mu);
-      c->shim_leaving = false;
-      c->cv.notify_all();
+      std::string dir;
+      {
+        std::lock_guard<std::mutex> l(c->mu);
+        c->shim_leaving = false;
+        dir.swap(c->remove_when_left);
+        c->cv.notify_all();
+      }
+      if (!dir.empty()) remove_via(dir, dir + kRemovingSuffix);
     };
     auto conn = std::make_shared<UniqueFd>(std::move(*fd));
     try {

@@ -217,9 +217,10 @@ syncs_during() {  # FILE COMMAND...
   dk rm kept  # ("warm", a --rm container never started, went at the restart)
 }
 
-@test "run --rm: no mount and no layer of it are left soon after it returns" {
-  local before after
+@test "run --rm: no mount, no layer and no shim dir of it are left soon after it returns" {
+  local before after shims_before
   before=$(ls -A "$BT/data/overlay2" | sort)
+  shims_before=$(ls -A "$BT/exec/containers" | sort)
   run dk run --rm --name gone --network none busybox sh -c 'echo x > /f; echo done'
   [ "$output" = done ]
   for _ in $(seq 50); do
@@ -231,4 +232,10 @@ syncs_during() {  # FILE COMMAND...
   run grep -c " $BT/data/overlay2/.*/merged" /proc/self/mountinfo
   [ "$output" = 0 ]
   [ -z "$(dk ps -aq --filter name=gone)" ]
+  # the shim's dir goes once the shim has left (its cleanup runs after the exit is told)
+  for _ in $(seq 50); do
+    [ "$(ls -A "$BT/exec/containers" | sort)" = "$shims_before" ] && break
+    sleep 0.1
+  done
+  [ "$(ls -A "$BT/exec/containers" | sort)" = "$shims_before" ]
 }
