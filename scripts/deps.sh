@@ -3,7 +3,7 @@
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 pkgs=(
-  build-essential cmake ninja-build pkg-config clang-format
+  build-essential cmake ninja-build pkg-config clang-format ccache
   libseccomp-dev libcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   libarchive-dev libzstd-dev libsqlite3-dev libboost1.81-dev libssl-dev nettle-dev libisal-dev
   libnftables-dev libnl-3-dev libnl-route-3-dev nftables
