@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
   } else {
     for (auto& h : o.hosts)
       if (h.starts_with("tcp://"))
-        berth::log::warn("{} without --tlsverify: anyone who can reach it controls berthd", h);
+        berth::log::warn("{} without --tlsverify: anyone who can reach it has root on this host",
+                         h);
   }
 
   // removed containers' and layers' files are unlinked after the answer
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   berth::api::Server server(
       [&router](berth::api::Request& req, berth::api::Conn& c) { router.dispatch(req, c); });
   if (tls_ctx) server.use_tls(tls_ctx);
+  server.set_unix_group(o.socket_gid);
   for (auto& h : o.hosts) {
     if (auto st = server.listen(h); !st) {
       fmt::print(stderr, "berthd: {}\n", st.error().message());

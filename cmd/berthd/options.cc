@@ -1,7 +1,11 @@
 #include "options.h"
 
+#include <arpa/inet.h>
+#include <grp.h>
+
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "base/file.h"
 
@@ -24,6 +28,30 @@ void take_from(const nlohmann::json& obj, const char* key, T& out, std::string& 
   } catch (const nlohmann::json::exception&) {
     if (bad_key.empty()) bad_key = std::string(section) + "." + key;
   }
+}
+
+// A group by name or number, as dockerd's -G takes it.
+std::optional<gid_t> find_group(const std::string& name) {
+  std::vector<char> buf(16384);
+  group g{}, *found = nullptr;
+  if (getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) == 0 && found)
+    return found->gr_gid;
+  char* end = nullptr;
+  unsigned long n = strtoul(name.c_str(), &end, 10);
+  if (!name.empty() && *end == 0 && n < 0xffffffffUL) return static_cast<gid_t>(n);
+  return std::nullopt;
+}
+
+// tcp://HOST:PORT whose host is a loopback address (or "localhost").
+bool loopback_host(const std::string& host) {
+  std::string hp = host.substr(6);
+  std::string h = hp.substr(0, hp.rfind(':'));
+  if (h.size() > 1 && h.front() == '[') h = h.substr(1, h.size() - 2);
+  if (h == "localhost") return true;
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, h.c_str(), &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+  return inet_pton(AF_INET6, h.c_str(), &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 }  // namespace
@@ -52,6 +80,7 @@ void add_flags(CLI::App& app, Options& o) {
   app.add_option("--tlscacert", o.tls.ca_file, "trust certs signed only by this CA");
   app.add_option("--tlscert", o.tls.cert_file, "path to the TLS certificate file");
   app.add_option("--tlskey", o.tls.key_file, "path to the TLS key file");
+  app.add_option("-G,--group", o.group, "group of the unix socket (default berth, or docker)");
   app.add_option("-b,--bridge", o.cfg.net.bridge, "the default bridge's interface name");
   app.add_option("--bip", o.cfg.net.bip, "the default bridge's address and subnet (CIDR)");
   app.add_option("--fixed-cidr", o.cfg.net.fixed_cidr, "where containers' addresses come from");
@@ -93,6 +122,9 @@ Status finish_options(const CLI::App& app, Options& o) {
       take_from(r, "runtimeArgs", info.args, bad_key, "runtimes");
       o.cfg.runtimes[name] = info;
     }
+    for (const char* k : {"tls", "tlsverify"})
+      if (j.contains(k) && j[k].is_boolean() && !j[k].get<bool>()) o.tls_refused = true;
+    take("group", o.group, "--group");
     take("tls", o.use_tls, "--tls");
     take("tlsverify", o.tls_verify, "--tlsverify");
     take("tlscacert", o.tls.ca_file, "--tlscacert");
@@ -142,6 +174,33 @@ Status finish_options(const CLI::App& app, Options& o) {
                 o.cfg.default_runtime);
   }
   if (o.hosts.empty()) o.hosts.push_back("unix:///run/berth/berth.sock");
+  return check_api_access(app, o);
+}
+
+Status check_api_access(const CLI::App& app, Options& o) {
+  if ((app.count("--tls") && !o.use_tls) || (app.count("--tlsverify") && !o.tls_verify))
+    o.tls_refused = true;
+  // As dockerd 27: plain TCP beyond loopback gives root to whoever reaches the port, so it
+  // must be asked for by name.
+  if (!o.use_tls && !o.tls_verify && !o.tls_refused) {
+    for (auto& h : o.hosts)
+      if (h.starts_with("tcp://") && !loopback_host(h)) {
+        return fail(ErrorKind::InvalidArgument,
+                    "berthd: refusing to listen on {} without TLS: anyone who can reach it has "
+                    "root on this host. Use --tlsverify with certificates, or --tls=false to "
+                    "confirm",
+                    h);
+      }
+  }
+  if (!o.group.empty()) {
+    auto gid = find_group(o.group);
+    if (!gid) return fail(ErrorKind::InvalidArgument, "berthd: group {:?} (-G) not found", o.group);
+    o.socket_gid = *gid;
+  } else if (auto gid = find_group("berth")) {
+    o.socket_gid = *gid;
+  } else if (auto gid = find_group("docker")) {
+    o.socket_gid = *gid;
+  }
   return ok();
 }
 

@@ -20,7 +20,7 @@ namespace berth::api {
 
 namespace {
 
-Result<UniqueFd> listen_unix(const std::string& path) {
+Result<UniqueFd> listen_unix(const std::string& path, gid_t gid) {
   sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
   if (path.size() >= sizeof sa.sun_path)
@@ -33,7 +33,10 @@ Result<UniqueFd> listen_unix(const std::string& path) {
   if (!fd) return sys_fail("socket");
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
     return sys_fail("bind {}", path);
-  ::chmod(path.c_str(), 0660);
+  // root and the socket's group only; clients cannot connect before listen()
+  if (gid != static_cast<gid_t>(-1) && ::chown(path.c_str(), 0, gid) < 0)
+    return sys_fail("chown {}", path);
+  if (::chmod(path.c_str(), 0660) < 0) return sys_fail("chmod {}", path);
   if (::listen(fd.get(), 512) < 0) return sys_fail("listen {}", path);
   return fd;
 }
@@ -71,7 +74,7 @@ Status Server::listen(const std::string& address) {
   std::string a = address;
   if (a.starts_with("unix://")) {
     std::string path = a.substr(7);
-    BERTH_ASSIGN(auto fd, listen_unix(path));
+    BERTH_ASSIGN(auto fd, listen_unix(path, unix_gid_));
     listeners_.push_back(std::move(fd));
     tcp_.push_back(false);
     unix_paths_.push_back(path);

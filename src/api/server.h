@@ -3,6 +3,8 @@
 // handler takes the connection over (hijack).
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -26,6 +28,8 @@ class Server {
 
   // "unix:///run/berth/berth.sock", "tcp://127.0.0.1:2375", "fd://" is not supported.
   Status listen(const std::string& address);
+  // The group that may use the unix sockets listened on after this (mode 0660, owner root).
+  void set_unix_group(gid_t gid) { unix_gid_ = gid; }
   // TLS for the tcp:// listeners (dockerd's --tls/--tlsverify); unix sockets stay plain.
   void use_tls(std::shared_ptr<tls::Context> ctx) { tls_ = std::move(ctx); }
   // Accept loops run on their own threads until stop().
@@ -38,6 +42,7 @@ class Server {
   std::shared_ptr<tls::Context> tls_;
   std::vector<UniqueFd> listeners_;
   std::vector<bool> tcp_;  // per listener
+  gid_t unix_gid_ = static_cast<gid_t>(-1);
   std::vector<std::string> unix_paths_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
